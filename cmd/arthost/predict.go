@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/arthost/arthost/host"
+)
+
+func newPredictCmd(g *globals) *cobra.Command {
+	var est estimatorFlags
+	var input, output string
+	var logits bool
+	cmd := &cobra.Command{
+		Use:     "predict ESTIMATOR --input X.npy --output Y.npy [--logits] [--batch-size N]",
+		Short:   "Write the model's predictions (n, nb_classes)",
+		Example: "  arthost predict --plugin linear --model model.json --input x.npy --output y.npy",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withEstimator(cmd, g, &est, func(e host.Estimator) error {
+				x, err := readInput(input)
+				if err != nil {
+					return err
+				}
+				y, err := e.Predict(cmd.Context(), x, logits)
+				if err != nil {
+					return err
+				}
+				return writeOutput(output, y)
+			})
+		},
+	}
+	est.register(cmd)
+	est.registerBatch(cmd)
+	cmd.Flags().StringVar(&input, "input", "", "samples .npy (n, *input_shape)")
+	cmd.Flags().StringVar(&output, "output", "", "where to write predictions .npy")
+	cmd.Flags().BoolVar(&logits, "logits", false, "return logits (decision function) instead of probabilities")
+	return cmd
+}
+
+// withEstimator opens the selected estimator, runs f, and closes it.
+func withEstimator(cmd *cobra.Command, g *globals, est *estimatorFlags, f func(host.Estimator) error) error {
+	e, err := est.open(cmd.Context(), g)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return f(e)
+}

@@ -1,0 +1,285 @@
+// Package pipeline wraps any host.Estimator with what ART puts around a
+// model: the input standardisation (x - subtrahend) / divisor, whose
+// gradient is carried back to the caller's x, and the clip_values that
+// bound what attacks may produce.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/arthost/arthost/host"
+	"github.com/arthost/arthost/shared/tensor"
+)
+
+// Config describes the wrapping. Zero values leave the input unchanged
+// and keep the model's own clip values.
+type Config struct {
+	// Name replaces the inner estimator's name in errors and Describe.
+	Name string
+	// ClipValues is [min, max], or per-feature bounds as two lists.
+	ClipMin, ClipMax []float64
+	// Subtrahend and Divisor standardise the input: a scalar each, one
+	// value per channel, or one per feature. Empty means 0 and 1.
+	Subtrahend, Divisor []float64
+}
+
+// Pipeline is an estimator behind standardisation and clip values.
+type Pipeline struct {
+	inner host.Estimator
+	cfg   Config
+	desc  host.Description
+}
+
+var _ host.Estimator = (*Pipeline)(nil)
+
+// New wraps inner. It checks the configuration against inner's input shape.
+func New(inner host.Estimator, cfg Config) (*Pipeline, error) {
+	d := inner.Describe()
+	if cfg.Name == "" {
+		cfg.Name = d.Name
+	}
+	if len(cfg.ClipMin) != len(cfg.ClipMax) {
+		return nil, fmt.Errorf("%s: clip_values: %d minima and %d maxima", cfg.Name, len(cfg.ClipMin), len(cfg.ClipMax))
+	}
+	for i := range cfg.ClipMin {
+		if !(cfg.ClipMin[i] < cfg.ClipMax[i]) {
+			return nil, fmt.Errorf("%s: clip_values: min %v is not below max %v", cfg.Name, cfg.ClipMin[i], cfg.ClipMax[i])
+		}
+	}
+	for i, v := range cfg.Divisor {
+		if v == 0 || v != v {
+			return nil, fmt.Errorf("%s: preprocessing: divisor[%d] is %v", cfg.Name, i, v)
+		}
+	}
+	if features := knownFeatures(d.InputShape); features > 0 {
+		for _, p := range []struct {
+			name string
+			v    []float64
+		}{{"clip_values", cfg.ClipMin}, {"subtrahend", cfg.Subtrahend}, {"divisor", cfg.Divisor}} {
+			if n := len(p.v); n > 1 && n != features && n != channels(d) {
+				return nil, fmt.Errorf("%s: %s has %d values; want 1, %d (channels) or %d (features) for input shape %v",
+					cfg.Name, p.name, n, channels(d), features, d.InputShape)
+			}
+		}
+	}
+	d.Name = cfg.Name
+	if len(cfg.ClipMin) > 0 {
+		d.ClipMin, d.ClipMax = cfg.ClipMin, cfg.ClipMax
+	}
+	return &Pipeline{inner: inner, cfg: cfg, desc: d}, nil
+}
+
+func knownFeatures(shape []int) int {
+	if shape == nil {
+		return 0
+	}
+	n := 1
+	for _, s := range shape {
+		if s < 0 {
+			return 0
+		}
+		n *= s
+	}
+	return n
+}
+
+func channels(d host.Description) int {
+	if len(d.InputShape) == 0 {
+		return 1
+	}
+	if d.ChannelsFirst {
+		return d.InputShape[0]
+	}
+	return d.InputShape[len(d.InputShape)-1]
+}
+
+// Describe returns the inner description with this pipeline's name and clip values.
+func (p *Pipeline) Describe() host.Description { return p.desc }
+
+// Inner returns the wrapped estimator.
+func (p *Pipeline) Inner() host.Estimator { return p.inner }
+
+func (p *Pipeline) standardising() bool { return len(p.cfg.Subtrahend) > 0 || len(p.cfg.Divisor) > 0 }
+
+// expand returns v as one value per element of a sample of the given shape.
+func (p *Pipeline) expand(v []float64, def float64, sample []int) ([]float64, error) {
+	n := tensor.NumElements(sample)
+	out := make([]float64, n)
+	switch len(v) {
+	case 0:
+		for i := range out {
+			out[i] = def
+		}
+	case 1:
+		for i := range out {
+			out[i] = v[0]
+		}
+	case n:
+		copy(out, v)
+	default:
+		if len(sample) == 0 {
+			return nil, fmt.Errorf("%d values for a scalar sample", len(v))
+		}
+		axis := len(sample) - 1
+		if p.desc.ChannelsFirst {
+			axis = 0
+		}
+		if sample[axis] != len(v) {
+			return nil, fmt.Errorf("%d values for sample shape %v (channel axis %d has %d)", len(v), sample, axis, sample[axis])
+		}
+		inner := tensor.NumElements(sample[axis+1:])
+		for i := range out {
+			out[i] = v[(i/inner)%len(v)]
+		}
+	}
+	return out, nil
+}
+
+// standardise returns (x - subtrahend) / divisor and the per-element
+// divisor of one sample, in x's dtype.
+func (p *Pipeline) standardise(method string, x tensor.Tensor) (tensor.Tensor, []float64, error) {
+	if !p.standardising() {
+		return x, nil, nil
+	}
+	if err := x.Validate(); err != nil || !x.IsFloat() || len(x.Shape) == 0 {
+		return x, nil, host.Errorf(p.desc.Name, method, codes.InvalidArgument, "input %v %v: want a float batch", x.DType, x.Shape)
+	}
+	sub, err := p.expand(p.cfg.Subtrahend, 0, x.Shape[1:])
+	if err != nil {
+		return x, nil, host.Errorf(p.desc.Name, method, codes.InvalidArgument, "preprocessing subtrahend: %v", err)
+	}
+	div, err := p.expand(p.cfg.Divisor, 1, x.Shape[1:])
+	if err != nil {
+		return x, nil, host.Errorf(p.desc.Name, method, codes.InvalidArgument, "preprocessing divisor: %v", err)
+	}
+	out := tensor.New(x.DType, x.Shape...)
+	m := len(sub)
+	for i := 0; i < x.Len(); i++ {
+		v := (x.At(i) - sub[i%m]) / div[i%m]
+		if x.DType == tensor.Float32 {
+			out.F32[i] = float32(v)
+		} else {
+			out.F64[i] = v
+		}
+	}
+	return out, div, nil
+}
+
+// unstandardise divides a gradient with respect to the standardised input
+// by the divisor, giving the gradient with respect to the caller's input.
+// g's trailing elements repeat with period len(div).
+func unstandardise(g tensor.Tensor, div []float64) tensor.Tensor {
+	if div == nil {
+		return g
+	}
+	m := len(div)
+	for i := 0; i < g.Len(); i++ {
+		if g.DType == tensor.Float32 {
+			g.F32[i] = float32(float64(g.F32[i]) / div[i%m])
+		} else {
+			g.F64[i] /= div[i%m]
+		}
+	}
+	return g
+}
+
+func (p *Pipeline) rename(err error) error {
+	if e, ok := err.(*host.Error); ok && p.cfg.Name != "" && e.Estimator != p.desc.Name {
+		c := *e
+		c.Estimator = p.desc.Name
+		return &c
+	}
+	return err
+}
+
+// Predict standardises x and predicts.
+func (p *Pipeline) Predict(ctx context.Context, x tensor.Tensor, logits bool) (tensor.Tensor, error) {
+	xs, _, err := p.standardise("predict", x)
+	if err != nil {
+		return xs, err
+	}
+	y, err := p.inner.Predict(ctx, xs, logits)
+	return y, p.rename(err)
+}
+
+// PredictUncertainty standardises x and asks the inner estimator.
+func (p *Pipeline) PredictUncertainty(ctx context.Context, x tensor.Tensor) (tensor.Tensor, error) {
+	xs, _, err := p.standardise("predict_uncertainty", x)
+	if err != nil {
+		return xs, err
+	}
+	v, err := p.inner.PredictUncertainty(ctx, xs)
+	return v, p.rename(err)
+}
+
+// Loss standardises x and returns the inner loss.
+func (p *Pipeline) Loss(ctx context.Context, x, y tensor.Tensor, r host.Reduction) (tensor.Tensor, error) {
+	xs, _, err := p.standardise("loss", x)
+	if err != nil {
+		return xs, err
+	}
+	v, err := p.inner.Loss(ctx, xs, y, r)
+	return v, p.rename(err)
+}
+
+// LossGradient is the inner gradient divided by the divisor.
+func (p *Pipeline) LossGradient(ctx context.Context, x, y tensor.Tensor) (tensor.Tensor, error) {
+	xs, div, err := p.standardise("loss_gradient", x)
+	if err != nil {
+		return xs, err
+	}
+	g, err := p.inner.LossGradient(ctx, xs, y)
+	if err != nil {
+		return g, p.rename(err)
+	}
+	return unstandardise(g, div), nil
+}
+
+// ClassGradient is the inner class gradient divided by the divisor.
+func (p *Pipeline) ClassGradient(ctx context.Context, x tensor.Tensor, classes []int) (tensor.Tensor, error) {
+	xs, div, err := p.standardise("class_gradient", x)
+	if err != nil {
+		return xs, err
+	}
+	g, err := p.inner.ClassGradient(ctx, xs, classes)
+	if err != nil {
+		return g, p.rename(err)
+	}
+	return unstandardise(g, div), nil
+}
+
+// Activations standardises x and returns the layer's output.
+func (p *Pipeline) Activations(ctx context.Context, x tensor.Tensor, layer string) (tensor.Tensor, error) {
+	xs, _, err := p.standardise("activations", x)
+	if err != nil {
+		return xs, err
+	}
+	a, err := p.inner.Activations(ctx, xs, layer)
+	return a, p.rename(err)
+}
+
+// Fit standardises x and trains the inner estimator.
+func (p *Pipeline) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOptions) error {
+	xs, _, err := p.standardise("fit", x)
+	if err != nil {
+		return err
+	}
+	if err := p.inner.Fit(ctx, xs, y, opts); err != nil {
+		return p.rename(err)
+	}
+	clip := p.desc
+	p.desc = p.inner.Describe()
+	p.desc.Name, p.desc.ClipMin, p.desc.ClipMax = clip.Name, clip.ClipMin, clip.ClipMax
+	return nil
+}
+
+// Save saves the inner model (the standardisation lives in the config).
+func (p *Pipeline) Save(ctx context.Context, path string) error {
+	return p.rename(p.inner.Save(ctx, path))
+}
+
+// Close closes the inner estimator.
+func (p *Pipeline) Close() error { return p.inner.Close() }
