@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -77,7 +78,9 @@ func Load(path string) (*File, error) {
 func Parse(path string, data []byte) (*File, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := dec.Decode(&root); err == io.EOF {
+		return nil, &Error{File: path, Reason: "empty file"}
+	} else if err != nil {
 		return nil, &Error{File: path, Reason: "not valid YAML: " + err.Error()}
 	}
 	p := parser{file: path, dir: filepath.Dir(path)}
