@@ -58,13 +58,28 @@ func PluginSet(server estimatorv1.EstimatorServer) plugin.PluginSet {
 	return plugin.PluginSet{PluginName: &EstimatorPlugin{Impl: server}}
 }
 
-// ServerOptions raise the message caps on the plugin side.
+// Flow-control windows and socket buffers sized for tensors: with gRPC's
+// defaults (64 KiB windows grown by BDP probing, 32 KiB buffers) a large
+// tensor crawls through the local socket in many small round trips.
+const (
+	flowWindow = 32 << 20
+	ioBuffer   = 1 << 20
+)
+
+// ServerOptions raise the message caps and windows on the plugin side.
 func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize)}
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
+		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer),
+	}
 }
 
-// DialOptions raise the message caps on the host side.
+// DialOptions raise the message caps and windows on the host side.
 func DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))}
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+		grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
+		grpc.WithReadBufferSize(ioBuffer), grpc.WithWriteBufferSize(ioBuffer),
+	}
 }

@@ -27,8 +27,13 @@ var (
 	_ sdk.Activator       = (*linear)(nil)
 )
 
-// Activations returns the "logits" or "probabilities" layer.
+// Activations returns the "input", "logits" or "probabilities" layer.
+// The input layer echoes x, which also makes it the benchmark of raw
+// tensor transfer through the plugin boundary.
 func (l *linear) Activations(_ context.Context, x tensor.Tensor, layer string) (tensor.Tensor, error) {
+	if layer == "input" {
+		return x, nil
+	}
 	return tensor.FromFloat64(l.forward(x, layer == "logits"), x.Rows(), l.m.k).As(x.DType), nil
 }
 
@@ -62,7 +67,7 @@ func (l *linear) Describe(context.Context) (sdk.Description, error) {
 		InputShape:  []int{l.m.d},
 		NbClasses:   l.m.k,
 		Output:      sdk.OutputProbabilities,
-		Layers:      []string{"logits", "probabilities"},
+		Layers:      []string{"input", "logits", "probabilities"},
 		NativeDType: tensor.Float64,
 		Info:        map[string]string{"model": l.path},
 	}
