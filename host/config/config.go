@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,10 +34,17 @@ type File struct {
 	Default    string
 }
 
-// Estimator is one named entry.
+// Estimator is one named entry: a plugin-backed model, or an ensemble of
+// other entries. Either may carry defences, clip values and preprocessing.
 type Estimator struct {
-	Name   string
+	Name string
+	// Plugin names the plugin (empty for an ensemble).
 	Plugin string
+	// Ensemble is set for entries of kind ensemble.
+	Ensemble *Ensemble
+	// Pre and Post are the preprocessing and postprocessing defences in
+	// the order they apply.
+	Pre, Post []Defence
 	// Model is the model path, resolved against the config file's folder.
 	Model   string
 	Options map[string]string
@@ -45,6 +53,23 @@ type Estimator struct {
 	// Subtrahend and Divisor hold preprocessing.
 	Subtrahend, Divisor []float64
 	BatchSize           int
+}
+
+// Ensemble combines other named entries.
+type Ensemble struct {
+	Members        []string
+	Weights        []float64 // nil: 1/N each
+	GradientPolicy string    // fail | skip | estimate ("" = fail)
+	MemberFailure  string    // fail | degrade ("" = fail)
+}
+
+// Defence is one defence: ART's class name in snake_case and its
+// parameters by ART's names, as YAML decoded them (numbers, strings,
+// booleans, lists). Path locates it in the file for error messages.
+type Defence struct {
+	Name   string
+	Params map[string]any
+	Path   string
 }
 
 // Error locates a problem in a config file.
@@ -150,6 +175,9 @@ func (p *parser) parseFile(root *yaml.Node) (*File, error) {
 		}
 		f.Estimators[name] = e
 	}
+	if err := p.checkReferences(f); err != nil {
+		return nil, err
+	}
 	if d, ok := top["default"]; ok {
 		if d.Kind != yaml.ScalarNode {
 			return nil, p.errorf(d, "default", "want an estimator name")
@@ -164,16 +192,35 @@ func (p *parser) parseFile(root *yaml.Node) (*File, error) {
 
 func (p *parser) estimator(name string, n *yaml.Node) (*Estimator, error) {
 	path := "estimators." + name
-	m, err := p.mapping(n, path, "plugin", "model", "options", "clip_values", "preprocessing", "batch_size")
+	m, err := p.mapping(n, path, "plugin", "ensemble", "model", "options", "clip_values", "preprocessing", "batch_size", "defences")
 	if err != nil {
 		return nil, err
 	}
 	e := &Estimator{Name: name, Options: map[string]string{}}
-	pl, ok := m["plugin"]
-	if !ok || pl.Kind != yaml.ScalarNode || pl.Value == "" {
-		return nil, p.errorf(n, join(path, "plugin"), "missing: name the plugin that runs this estimator")
+	pl, hasPlugin := m["plugin"]
+	en, hasEnsemble := m["ensemble"]
+	switch {
+	case hasPlugin && hasEnsemble:
+		return nil, p.errorf(en, join(path, "ensemble"), "an entry is a plugin or an ensemble, not both")
+	case hasEnsemble:
+		if e.Ensemble, err = p.ensemble(en, join(path, "ensemble")); err != nil {
+			return nil, err
+		}
+		for _, k := range []string{"model", "options", "batch_size"} {
+			if v, ok := m[k]; ok {
+				return nil, p.errorf(v, join(path, k), "goes with plugin entries, not ensembles")
+			}
+		}
+	case !hasPlugin || pl.Kind != yaml.ScalarNode || pl.Value == "":
+		return nil, p.errorf(n, join(path, "plugin"), "missing: name the plugin that runs this estimator (or make it an ensemble)")
+	default:
+		e.Plugin = pl.Value
 	}
-	e.Plugin = pl.Value
+	if dn, ok := m["defences"]; ok {
+		if e.Pre, e.Post, err = p.defences(dn, join(path, "defences")); err != nil {
+			return nil, err
+		}
+	}
 	if mn, ok := m["model"]; ok {
 		if mn.Kind != yaml.ScalarNode || mn.Value == "" {
 			return nil, p.errorf(mn, join(path, "model"), "want a path")
@@ -229,6 +276,140 @@ func (p *parser) estimator(name string, n *yaml.Node) (*Estimator, error) {
 		e.BatchSize = b
 	}
 	return e, nil
+}
+
+func (p *parser) ensemble(n *yaml.Node, path string) (*Ensemble, error) {
+	m, err := p.mapping(n, path, "members", "weights", "gradient_policy", "member_failure")
+	if err != nil {
+		return nil, err
+	}
+	e := &Ensemble{}
+	mn, ok := m["members"]
+	if !ok || mn.Kind != yaml.SequenceNode || len(mn.Content) == 0 {
+		return nil, p.errorf(n, join(path, "members"), "want a list of estimator names")
+	}
+	for _, it := range mn.Content {
+		if it.Kind != yaml.ScalarNode || it.Value == "" {
+			return nil, p.errorf(it, join(path, "members"), "want estimator names")
+		}
+		e.Members = append(e.Members, it.Value)
+	}
+	if wn, ok := m["weights"]; ok {
+		if e.Weights, err = p.numbers(wn, join(path, "weights")); err != nil {
+			return nil, err
+		}
+		if len(e.Weights) != len(e.Members) {
+			return nil, p.errorf(wn, join(path, "weights"), "%d weights for %d members", len(e.Weights), len(e.Members))
+		}
+		for i, w := range e.Weights {
+			if w < 0 {
+				return nil, p.errorf(wn, join(path, "weights"), "weight %d is %v, want >= 0", i, w)
+			}
+		}
+	}
+	for key, allowed := range map[string][]string{"gradient_policy": {"fail", "skip", "estimate"}, "member_failure": {"fail", "degrade"}} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		if v.Kind != yaml.ScalarNode || !contains(allowed, v.Value) {
+			return nil, p.errorf(v, join(path, key), "%q, want one of %v", v.Value, allowed)
+		}
+		if key == "gradient_policy" {
+			e.GradientPolicy = v.Value
+		} else {
+			e.MemberFailure = v.Value
+		}
+	}
+	return e, nil
+}
+
+// defences reads {pre: [{name: {params}}...], post: [...]}.
+func (p *parser) defences(n *yaml.Node, path string) (pre, post []Defence, err error) {
+	m, err := p.mapping(n, path, "pre", "post")
+	if err != nil {
+		return nil, nil, err
+	}
+	read := func(key string) ([]Defence, error) {
+		ln, ok := m[key]
+		if !ok {
+			return nil, nil
+		}
+		lpath := join(path, key)
+		if ln.Kind != yaml.SequenceNode {
+			return nil, p.errorf(ln, lpath, "want a list of {defence_name: {parameters}}")
+		}
+		var out []Defence
+		for i, it := range ln.Content {
+			ipath := fmt.Sprintf("%s[%d]", lpath, i)
+			dm, err := p.mapping(it, ipath)
+			if err != nil {
+				return nil, err
+			}
+			if len(dm) != 1 {
+				return nil, p.errorf(it, ipath, "want exactly one defence name with its parameters")
+			}
+			for name, params := range dm {
+				d := Defence{Name: name, Params: map[string]any{}, Path: join(ipath, name)}
+				if params.Kind != yaml.ScalarNode || params.Tag != "!!null" {
+					if params.Kind != yaml.MappingNode {
+						return nil, p.errorf(params, d.Path, "want a mapping of parameters")
+					}
+					if err := params.Decode(&d.Params); err != nil {
+						return nil, p.errorf(params, d.Path, "%v", err)
+					}
+				}
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
+	if pre, err = read("pre"); err != nil {
+		return nil, nil, err
+	}
+	post, err = read("post")
+	return pre, post, err
+}
+
+// checkReferences refuses ensemble members that name no entry, and cycles.
+func (p *parser) checkReferences(f *File) error {
+	for _, name := range f.Names() {
+		e := f.Estimators[name]
+		if e.Ensemble == nil {
+			continue
+		}
+		for _, m := range e.Ensemble.Members {
+			if _, ok := f.Estimators[m]; !ok {
+				return p.errorf(nil, "estimators."+name+".ensemble.members", "no estimator named %q (have %v)", m, f.Names())
+			}
+		}
+	}
+	state := map[string]int{} // 0 unvisited, 1 in progress, 2 done
+	var visit func(name string, trail []string) error
+	visit = func(name string, trail []string) error {
+		switch state[name] {
+		case 1:
+			return p.errorf(nil, "estimators."+name+".ensemble.members", "cycle: %s", strings.Join(append(trail, name), " -> "))
+		case 2:
+			return nil
+		}
+		state[name] = 1
+		if e := f.Estimators[name]; e.Ensemble != nil {
+			for _, m := range e.Ensemble.Members {
+				if err := visit(m, append(trail, name)); err != nil {
+					return err
+				}
+			}
+		}
+		state[name] = 2
+		return nil
+	}
+	for _, name := range f.Names() {
+		if err := visit(name, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clipValues reads [min, max] or [[min...], [max...]].

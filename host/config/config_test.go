@@ -94,3 +94,70 @@ func FuzzParse(f *testing.F) {
 		_, _ = Parse("fuzz.yaml", data)
 	})
 }
+
+func TestParseEnsembleAndDefences(t *testing.T) {
+	src := `
+estimators:
+  cnn: {plugin: onnx, model: cnn.onnx, clip_values: [0, 1]}
+  svc: {plugin: sklearn, model: svc.json}
+  mix:
+    ensemble:
+      members: [cnn, svc]            # names of other entries
+      weights: [0.7, 0.3]            # optional; default 1/N each
+      gradient_policy: skip          # fail | skip | estimate
+    clip_values: [0, 1]
+    defences:
+      pre:  [{feature_squeezing: {bit_depth: 4, clip_values: [0, 1]}}]
+      post: [{reverse_sigmoid: {beta: 1.0, gamma: 0.1}}, {class_labels: }]
+default: mix
+`
+	f, err := Parse("/x/c.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix := f.Estimators["mix"]
+	want := &Estimator{
+		Name:     "mix",
+		Ensemble: &Ensemble{Members: []string{"cnn", "svc"}, Weights: []float64{0.7, 0.3}, GradientPolicy: "skip"},
+		Pre: []Defence{{Name: "feature_squeezing", Params: map[string]any{"bit_depth": 4, "clip_values": []any{0, 1}},
+			Path: "estimators.mix.defences.pre[0].feature_squeezing"}},
+		Post: []Defence{
+			{Name: "reverse_sigmoid", Params: map[string]any{"beta": 1.0, "gamma": 0.1}, Path: "estimators.mix.defences.post[0].reverse_sigmoid"},
+			{Name: "class_labels", Params: map[string]any{}, Path: "estimators.mix.defences.post[1].class_labels"},
+		},
+		Options: map[string]string{},
+		ClipMin: []float64{0}, ClipMax: []float64{1},
+	}
+	if diff := cmp.Diff(want, mix); diff != "" {
+		t.Fatalf("(-want +got)\n%s", diff)
+	}
+}
+
+func TestRefusesCompositionMistakes(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"missing member", "estimators: {m: {ensemble: {members: [a]}}}\n", `estimators.m.ensemble.members: no estimator named "a"`},
+		{"cycle", "estimators:\n  a: {ensemble: {members: [b]}}\n  b: {ensemble: {members: [a]}}\n", "cycle: a -> b -> a"},
+		{"self member", "estimators: {a: {ensemble: {members: [a]}}}\n", "cycle: a -> a"},
+		{"plugin and ensemble", "estimators: {a: {plugin: x, ensemble: {members: [a]}}}\n", "a plugin or an ensemble, not both"},
+		{"weights count", "estimators:\n  a: {plugin: x}\n  m: {ensemble: {members: [a], weights: [1, 2]}}\n", "2 weights for 1 members"},
+		{"bad gradient policy", "estimators:\n  a: {plugin: x}\n  m: {ensemble: {members: [a], gradient_policy: guess}}\n", `gradient_policy: "guess"`},
+		{"model on ensemble", "estimators:\n  a: {plugin: x}\n  m: {ensemble: {members: [a]}, model: m.onnx}\n", "estimators.m.model: goes with plugin entries"},
+		{"empty members", "estimators: {m: {ensemble: {members: []}}}\n", "members: want a list"},
+		{"defences key", "estimators: {a: {plugin: x, defences: {middle: []}}}\n", "estimators.a.defences.middle: unknown key"},
+		{"two defences in one item", "estimators: {a: {plugin: x, defences: {pre: [{a: {}, b: {}}]}}}\n", "pre[0]: want exactly one defence"},
+		{"defence params not a mapping", "estimators: {a: {plugin: x, defences: {pre: [{feature_squeezing: 4}]}}}\n", "pre[0].feature_squeezing: want a mapping"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("conf.yaml", []byte(c.src))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.HasPrefix(err.Error(), "config conf.yaml") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q: want the file and %q", err, c.want)
+			}
+		})
+	}
+}
