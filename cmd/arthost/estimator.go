@@ -82,16 +82,23 @@ func parseKV(flag string, pairs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// open starts the selected estimator; the caller closes it.
+// open starts the selected estimator (and, for a config entry, all it
+// references); the caller closes it.
 func (f *estimatorFlags) open(ctx context.Context, g *globals) (host.Estimator, error) {
+	if f.batchSize < 0 {
+		return nil, fmt.Errorf("--batch-size %d: want a positive number", f.batchSize)
+	}
+	env := assemble.Env{PluginDirs: g.dirs(), Logger: g.logger(), CallTimeout: f.timeout, BatchSize: f.batchSize}
+	if f.config != "" && f.plugin == "" && f.model == "" && len(f.opts) == 0 {
+		file, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		return assemble.BuildFile(ctx, file, f.estimator, env)
+	}
 	spec, err := f.spec()
 	if err != nil {
 		return nil, err
 	}
-	if f.batchSize < 0 {
-		return nil, fmt.Errorf("--batch-size %d: want a positive number", f.batchSize)
-	}
-	return assemble.Build(ctx, spec, assemble.Env{
-		PluginDirs: g.dirs(), Logger: g.logger(), CallTimeout: f.timeout, BatchSize: f.batchSize,
-	})
+	return assemble.Build(ctx, spec, env)
 }

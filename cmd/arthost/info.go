@@ -28,6 +28,9 @@ func newInfoCmd(g *globals) *cobra.Command {
 					return enc.Encode(infoJSON(d))
 				}
 				printInfo(cmd, d)
+				if tree := composition(e, ""); strings.Count(tree, "\n") > 1 {
+					fmt.Fprintf(cmd.OutOrStdout(), "composition:\n%s", tree)
+				}
 				return nil
 			})
 		},
@@ -72,6 +75,30 @@ func infoJSON(d host.Description) infoDoc {
 	}
 	doc.Capabilities["gradients_estimated"] = d.Capabilities.GradientsEstimated
 	return doc
+}
+
+// composition draws the tree of pipelines and ensembles behind e.
+func composition(e host.Estimator, indent string) string {
+	d := e.Describe()
+	line := fmt.Sprintf("%s- %s", indent, d.Name)
+	switch v := e.(type) {
+	case interface{ Members() []host.Estimator }:
+		out := line + fmt.Sprintf(" (ensemble, gradient policy %s, member failure %s)\n", d.Info["gradient_policy"], d.Info["member_failure"])
+		for _, m := range v.Members() {
+			out += composition(m, indent+"    ")
+		}
+		return out
+	case interface{ Inner() host.Estimator }:
+		extra := ""
+		if pre, post := d.Info["defences.pre"], d.Info["defences.post"]; pre != "" || post != "" {
+			extra = fmt.Sprintf(", defences pre %s post %s", pre, post)
+		}
+		if len(d.ClipMin) > 0 {
+			extra += fmt.Sprintf(", clip %v..%v", d.ClipMin, d.ClipMax)
+		}
+		return line + " (pipeline" + extra + ")\n" + composition(v.Inner(), indent+"    ")
+	}
+	return line + fmt.Sprintf(" (plugin %s, framework %s, %d classes, gradients %v)\n", d.Plugin, d.Framework, d.NbClasses, d.Capabilities.ClassGradient)
 }
 
 func printInfo(cmd *cobra.Command, d host.Description) {

@@ -89,6 +89,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("ARTHOST_PLUGIN_PATH", pluginDir)
 			env.Setenv("MODEL", model)
+			env.Setenv("OTHER", filepath.Join(filepath.Dir(model), "other.json"))
 			env.Setenv("HOME", env.WorkDir)
 			return nil
 		},

@@ -1,17 +1,26 @@
 package main
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/arthost/arthost/host"
+	"github.com/arthost/arthost/shared/tensor"
 )
+
+// rawPredictor is an ensemble, possibly behind a pipeline.
+type rawPredictor interface {
+	PredictRaw(ctx context.Context, x tensor.Tensor, logits bool) (tensor.Tensor, error)
+}
 
 func newPredictCmd(g *globals) *cobra.Command {
 	var est estimatorFlags
 	var input, output string
-	var logits bool
+	var logits, raw bool
 	cmd := &cobra.Command{
-		Use:     "predict ESTIMATOR --input X.npy --output Y.npy [--logits] [--batch-size N]",
+		Use:     "predict ESTIMATOR --input X.npy --output Y.npy [--logits] [--raw] [--batch-size N]",
 		Short:   "Write the model's predictions (n, nb_classes)",
 		Example: "  arthost predict --plugin linear --model model.json --input x.npy --output y.npy",
 		Args:    cobra.NoArgs,
@@ -21,7 +30,16 @@ func newPredictCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				y, err := e.Predict(cmd.Context(), x, logits)
+				var y tensor.Tensor
+				if raw {
+					r, ok := e.(rawPredictor)
+					if !ok {
+						return fmt.Errorf("%s predict: --raw needs an ensemble", e.Describe().Name)
+					}
+					y, err = r.PredictRaw(cmd.Context(), x, logits)
+				} else {
+					y, err = e.Predict(cmd.Context(), x, logits)
+				}
 				if err != nil {
 					return err
 				}
@@ -34,6 +52,7 @@ func newPredictCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&input, "input", "", "samples .npy (n, *input_shape)")
 	cmd.Flags().StringVar(&output, "output", "", "where to write predictions .npy")
 	cmd.Flags().BoolVar(&logits, "logits", false, "return logits (decision function) instead of probabilities")
+	cmd.Flags().BoolVar(&raw, "raw", false, "for an ensemble: the weighted output of each member, shape (members, n, nb_classes)")
 	return cmd
 }
 

@@ -1,7 +1,10 @@
 // Package pipeline wraps any host.Estimator with what ART puts around a
-// model: the input standardisation (x - subtrahend) / divisor, whose
-// gradient is carried back to the caller's x, and the clip_values that
-// bound what attacks may produce.
+// model, in ART's order: preprocessing defences in list order, the input
+// standardisation (x - subtrahend) / divisor, the model, postprocessing
+// defences in list order. Gradients run back through the standardisation
+// and the preprocessing defences in reverse, each defence given its own
+// input; postprocessing never takes part in a gradient. clip_values bound
+// what attacks may produce.
 package pipeline
 
 import (
@@ -24,6 +27,9 @@ type Config struct {
 	// Subtrahend and Divisor standardise the input: a scalar each, one
 	// value per channel, or one per feature. Empty means 0 and 1.
 	Subtrahend, Divisor []float64
+	// Pre and Post are the preprocessing and postprocessing defences.
+	Pre  []Preprocessor
+	Post []Postprocessor
 }
 
 // Pipeline is an estimator behind standardisation and clip values.
@@ -66,6 +72,14 @@ func New(inner host.Estimator, cfg Config) (*Pipeline, error) {
 		}
 	}
 	d.Name = cfg.Name
+	if len(cfg.Pre)+len(cfg.Post) > 0 {
+		info := map[string]string{}
+		for k, v := range d.Info {
+			info[k] = v
+		}
+		info["defences.pre"], info["defences.post"] = defenceNames(cfg.Pre), defenceNames(cfg.Post)
+		d.Info = info
+	}
 	if len(cfg.ClipMin) > 0 {
 		d.ClipMin, d.ClipMax = cfg.ClipMin, cfg.ClipMax
 	}
@@ -195,19 +209,52 @@ func (p *Pipeline) rename(err error) error {
 	return err
 }
 
-// Predict standardises x and predicts.
+// input runs the predict-time defences and the standardisation, returning
+// the model's input, the defences' inputs and the per-element divisor.
+func (p *Pipeline) input(method string, x tensor.Tensor) (tensor.Tensor, []tensor.Tensor, []float64, error) {
+	inputs, _, err := p.preprocess(method, x, tensor.Tensor{}, false)
+	if err != nil {
+		return x, nil, nil, err
+	}
+	xs, div, err := p.standardise(method, inputs[len(inputs)-1])
+	return xs, inputs, div, err
+}
+
+// Predict runs the defences and standardisation, predicts, and applies
+// the postprocessing defences (to probabilities only: with logits they
+// are skipped, as they expect probabilities).
 func (p *Pipeline) Predict(ctx context.Context, x tensor.Tensor, logits bool) (tensor.Tensor, error) {
-	xs, _, err := p.standardise("predict", x)
+	xs, _, _, err := p.input("predict", x)
 	if err != nil {
 		return xs, err
 	}
 	y, err := p.inner.Predict(ctx, xs, logits)
+	if err != nil || logits {
+		return y, p.rename(err)
+	}
+	return p.postprocess(y)
+}
+
+// PredictRaw returns the inner ensemble's weighted per-member outputs for
+// the defended, standardised input (no postprocessing, as in ART).
+func (p *Pipeline) PredictRaw(ctx context.Context, x tensor.Tensor, logits bool) (tensor.Tensor, error) {
+	r, ok := p.inner.(interface {
+		PredictRaw(context.Context, tensor.Tensor, bool) (tensor.Tensor, error)
+	})
+	if !ok {
+		return tensor.Tensor{}, host.Errorf(p.desc.Name, "predict", codes.InvalidArgument, "raw output needs an ensemble")
+	}
+	xs, _, _, err := p.input("predict", x)
+	if err != nil {
+		return xs, err
+	}
+	y, err := r.PredictRaw(ctx, xs, logits)
 	return y, p.rename(err)
 }
 
-// PredictUncertainty standardises x and asks the inner estimator.
+// PredictUncertainty preprocesses x and asks the inner estimator.
 func (p *Pipeline) PredictUncertainty(ctx context.Context, x tensor.Tensor) (tensor.Tensor, error) {
-	xs, _, err := p.standardise("predict_uncertainty", x)
+	xs, _, _, err := p.input("predict_uncertainty", x)
 	if err != nil {
 		return xs, err
 	}
@@ -215,9 +262,9 @@ func (p *Pipeline) PredictUncertainty(ctx context.Context, x tensor.Tensor) (ten
 	return v, p.rename(err)
 }
 
-// Loss standardises x and returns the inner loss.
+// Loss preprocesses x and returns the inner loss.
 func (p *Pipeline) Loss(ctx context.Context, x, y tensor.Tensor, r host.Reduction) (tensor.Tensor, error) {
-	xs, _, err := p.standardise("loss", x)
+	xs, _, _, err := p.input("loss", x)
 	if err != nil {
 		return xs, err
 	}
@@ -225,9 +272,10 @@ func (p *Pipeline) Loss(ctx context.Context, x, y tensor.Tensor, r host.Reductio
 	return v, p.rename(err)
 }
 
-// LossGradient is the inner gradient divided by the divisor.
+// LossGradient is the inner gradient carried back through the
+// standardisation and the defences.
 func (p *Pipeline) LossGradient(ctx context.Context, x, y tensor.Tensor) (tensor.Tensor, error) {
-	xs, div, err := p.standardise("loss_gradient", x)
+	xs, inputs, div, err := p.input("loss_gradient", x)
 	if err != nil {
 		return xs, err
 	}
@@ -235,12 +283,13 @@ func (p *Pipeline) LossGradient(ctx context.Context, x, y tensor.Tensor) (tensor
 	if err != nil {
 		return g, p.rename(err)
 	}
-	return unstandardise(g, div), nil
+	return p.backward("loss_gradient", inputs, unstandardise(g, div), 0)
 }
 
-// ClassGradient is the inner class gradient divided by the divisor.
+// ClassGradient is the inner class gradient carried back through the
+// standardisation and the defences, one class slice at a time.
 func (p *Pipeline) ClassGradient(ctx context.Context, x tensor.Tensor, classes []int) (tensor.Tensor, error) {
-	xs, div, err := p.standardise("class_gradient", x)
+	xs, inputs, div, err := p.input("class_gradient", x)
 	if err != nil {
 		return xs, err
 	}
@@ -248,12 +297,15 @@ func (p *Pipeline) ClassGradient(ctx context.Context, x tensor.Tensor, classes [
 	if err != nil {
 		return g, p.rename(err)
 	}
-	return unstandardise(g, div), nil
+	if len(g.Shape) < 2 {
+		return g, host.Errorf(p.desc.Name, "class_gradient", codes.Internal, "gradient shape %v", g.Shape)
+	}
+	return p.backward("class_gradient", inputs, unstandardise(g, div), g.Shape[1])
 }
 
-// Activations standardises x and returns the layer's output.
+// Activations preprocesses x and returns the layer's output.
 func (p *Pipeline) Activations(ctx context.Context, x tensor.Tensor, layer string) (tensor.Tensor, error) {
-	xs, _, err := p.standardise("activations", x)
+	xs, _, _, err := p.input("activations", x)
 	if err != nil {
 		return xs, err
 	}
@@ -261,22 +313,27 @@ func (p *Pipeline) Activations(ctx context.Context, x tensor.Tensor, layer strin
 	return a, p.rename(err)
 }
 
-// Fit standardises x and trains the inner estimator.
+// Fit runs the fit-time defences (which may add samples or change labels)
+// and the standardisation, then trains the inner estimator.
 func (p *Pipeline) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOptions) error {
-	xs, _, err := p.standardise("fit", x)
+	inputs, y, err := p.preprocess("fit", x, y, true)
+	if err != nil {
+		return err
+	}
+	xs, _, err := p.standardise("fit", inputs[len(inputs)-1])
 	if err != nil {
 		return err
 	}
 	if err := p.inner.Fit(ctx, xs, y, opts); err != nil {
 		return p.rename(err)
 	}
-	clip := p.desc
+	keep := p.desc
 	p.desc = p.inner.Describe()
-	p.desc.Name, p.desc.ClipMin, p.desc.ClipMax = clip.Name, clip.ClipMin, clip.ClipMax
+	p.desc.Name, p.desc.ClipMin, p.desc.ClipMax, p.desc.Info = keep.Name, keep.ClipMin, keep.ClipMax, keep.Info
 	return nil
 }
 
-// Save saves the inner model (the standardisation lives in the config).
+// Save saves the inner model (defences and standardisation live in the config).
 func (p *Pipeline) Save(ctx context.Context, path string) error {
 	return p.rename(p.inner.Save(ctx, path))
 }
