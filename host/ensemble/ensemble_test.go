@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -236,5 +237,21 @@ func TestNewRefusesMismatches(t *testing.T) {
 	}
 	if _, err := New(nil, Config{}); err == nil {
 		t.Fatal("empty ensemble accepted")
+	}
+	wide := filepath.Join(t.TempDir(), "wide.json")
+	if err := os.WriteFile(wide, []byte(`{"format":"arthost-linear","version":1,"weights":[[1,2,3,4,5],[5,4,3,2,1],[0,0,0,0,1]],"bias":[0,0,0]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	five := hosttest.StartLinear(t, pluginDir, remote.Config{Name: "five", ModelPath: wide})
+	if _, err := New([]host.Estimator{ms[0], five}, Config{Name: "mix"}); err == nil || !strings.Contains(err.Error(), "member five takes input shape [5], member a takes [4]") {
+		t.Fatalf("shape mismatch: %v", err)
+	}
+	two := filepath.Join(t.TempDir(), "two.json")
+	if err := os.WriteFile(two, []byte(`{"format":"arthost-linear","version":1,"weights":[[1,2,3,4],[4,3,2,1]],"bias":[0,0]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	binary := hosttest.StartLinear(t, pluginDir, remote.Config{Name: "binary", ModelPath: two})
+	if _, err := New([]host.Estimator{ms[0], binary}, Config{Name: "mix"}); err == nil || !strings.Contains(err.Error(), "member binary has 2 classes, member a has 3") {
+		t.Fatalf("classes mismatch: %v", err)
 	}
 }
