@@ -114,6 +114,9 @@ type Capabilities struct {
 	Fit                bool
 	Save               bool
 	GradientsEstimated bool
+	// SharedMemory: the plugin exchanges large tensors through shared
+	// memory rather than inline in gRPC messages.
+	SharedMemory bool
 }
 
 // Has reports whether the named method ("predict", "loss_gradient", ...) is

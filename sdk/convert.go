@@ -37,6 +37,7 @@ func (s *server) describe(d Description) *estimatorv1.Description {
 			Fit:                has(CapFit, fit),
 			Save:               has(CapSave, save),
 			GradientsEstimated: d.GradientsEstimated,
+			SharedMemory:       s.spool != nil,
 		},
 		ProtocolVersion: shared.ProtocolVersion,
 	}

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/arthost/arthost/shared"
+	"github.com/arthost/arthost/shared/tensor"
 )
 
 // ServeOpt configures Serve.
@@ -51,11 +52,20 @@ func Serve(impl Estimator, opts ...ServeOpt) {
 	if cfg.logger == nil {
 		cfg.logger = NewLogger("plugin")
 	}
-	versions := map[int]plugin.PluginSet{
-		shared.ProtocolVersion: shared.PluginSet(NewServer(impl, cfg.logger, cfg.concurrent)),
+	var spool *tensor.Spool
+	if dir := os.Getenv(tensor.EnvShmDir); dir != "" {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			spool = &tensor.Spool{Dir: dir}
+		}
 	}
+	newServer := func(e Estimator) *server {
+		s := NewServer(e, cfg.logger, cfg.concurrent).(*server)
+		s.spool = spool
+		return s
+	}
+	versions := map[int]plugin.PluginSet{shared.ProtocolVersion: shared.PluginSet(newServer(impl))}
 	for v, e := range cfg.extra {
-		versions[v] = shared.PluginSet(NewServer(e, cfg.logger, cfg.concurrent))
+		versions[v] = shared.PluginSet(newServer(e))
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  shared.Handshake,

@@ -28,6 +28,28 @@ type server struct {
 	mu   sync.RWMutex // guards desc; write-held by Load and Fit
 	call sync.Mutex   // serialises estimator calls unless concurrent
 	desc *Description
+	// spool, when set, carries large tensors through shared memory.
+	spool *tensor.Spool
+}
+
+// encode turns an output into a wire tensor, through shared memory when
+// it is large and the host set a spool up.
+func (s *server) encode(t tensor.Tensor) (*estimatorv1.Tensor, error) {
+	p, err := tensor.ToProto(t)
+	if err != nil {
+		return nil, err
+	}
+	return p, s.spool.Put(p)
+}
+
+// receive brings the bytes of tensors sent through shared memory inline.
+func (s *server) receive(ps ...*estimatorv1.Tensor) error {
+	for _, p := range ps {
+		if err := s.spool.Take(p); err != nil {
+			return InvalidArgumentf("%v", err)
+		}
+	}
+	return nil
 }
 
 // NewServer returns the gRPC service for impl. Serve uses it; tests and
@@ -127,6 +149,9 @@ func (s *server) Describe(ctx context.Context, _ *estimatorv1.DescribeRequest) (
 func (s *server) Predict(ctx context.Context, req *estimatorv1.PredictRequest) (*estimatorv1.PredictResponse, error) {
 	var out *estimatorv1.PredictResponse
 	err := s.run(ctx, "predict", false, func(d *Description) error {
+		if err := s.receive(req.X); err != nil {
+			return err
+		}
 		x, err := checkInput(d, req.X)
 		if err != nil {
 			return err
@@ -138,7 +163,7 @@ func (s *server) Predict(ctx context.Context, req *estimatorv1.PredictRequest) (
 		if y, err = checkOutput(y, x.DType, x.Rows(), outputWidth(d)); err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(y)
+		p, err := s.encode(y)
 		out = &estimatorv1.PredictResponse{Y: p}
 		return err
 	})
@@ -152,6 +177,9 @@ func (s *server) PredictUncertainty(ctx context.Context, req *estimatorv1.Predic
 		if !ok || withheld(d, CapPredictUncertainty) {
 			return unimplemented(CapPredictUncertainty)
 		}
+		if err := s.receive(req.X); err != nil {
+			return err
+		}
 		x, err := checkInput(d, req.X)
 		if err != nil {
 			return err
@@ -163,7 +191,7 @@ func (s *server) PredictUncertainty(ctx context.Context, req *estimatorv1.Predic
 		if err := checkRows(v, x.Rows()); err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(v)
+		p, err := s.encode(v)
 		out = &estimatorv1.PredictUncertaintyResponse{Variance: p}
 		return err
 	})
@@ -176,6 +204,9 @@ func (s *server) Loss(ctx context.Context, req *estimatorv1.LossRequest) (*estim
 	err := s.run(ctx, "loss", false, func(d *Description) error {
 		if !ok || withheld(d, CapLoss) {
 			return unimplemented(CapLoss)
+		}
+		if err := s.receive(req.X, req.Labels); err != nil {
+			return err
 		}
 		x, y, err := checkInputLabels(d, req.X, req.Labels)
 		if err != nil {
@@ -192,7 +223,7 @@ func (s *server) Loss(ctx context.Context, req *estimatorv1.LossRequest) (*estim
 		if err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(r)
+		p, err := s.encode(r)
 		out = &estimatorv1.LossResponse{Loss: p}
 		return err
 	})
@@ -206,6 +237,9 @@ func (s *server) LossGradient(ctx context.Context, req *estimatorv1.LossGradient
 		if !ok || withheld(d, CapLossGradient) {
 			return unimplemented(CapLossGradient)
 		}
+		if err := s.receive(req.X, req.Labels); err != nil {
+			return err
+		}
 		x, y, err := checkInputLabels(d, req.X, req.Labels)
 		if err != nil {
 			return err
@@ -217,7 +251,7 @@ func (s *server) LossGradient(ctx context.Context, req *estimatorv1.LossGradient
 		if v, err = checkOutput(v, x.DType, x.Shape...); err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(v)
+		p, err := s.encode(v)
 		out = &estimatorv1.LossGradientResponse{Gradient: p}
 		return err
 	})
@@ -230,6 +264,9 @@ func (s *server) ClassGradient(ctx context.Context, req *estimatorv1.ClassGradie
 	err := s.run(ctx, "class_gradient", false, func(d *Description) error {
 		if !ok || withheld(d, CapClassGradient) {
 			return unimplemented(CapClassGradient)
+		}
+		if err := s.receive(req.X); err != nil {
+			return err
 		}
 		x, err := checkInput(d, req.X)
 		if err != nil {
@@ -250,7 +287,7 @@ func (s *server) ClassGradient(ctx context.Context, req *estimatorv1.ClassGradie
 		if v, err = checkOutput(v, x.DType, append([]int{x.Rows(), k}, x.Shape[1:]...)...); err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(v)
+		p, err := s.encode(v)
 		out = &estimatorv1.ClassGradientResponse{Gradient: p}
 		return err
 	})
@@ -263,6 +300,9 @@ func (s *server) Activations(ctx context.Context, req *estimatorv1.ActivationsRe
 	err := s.run(ctx, "activations", false, func(d *Description) error {
 		if !ok || withheld(d, CapActivations) {
 			return unimplemented(CapActivations)
+		}
+		if err := s.receive(req.X); err != nil {
+			return err
 		}
 		x, err := checkInput(d, req.X)
 		if err != nil {
@@ -279,7 +319,7 @@ func (s *server) Activations(ctx context.Context, req *estimatorv1.ActivationsRe
 		if err := checkRows(v, x.Rows()); err != nil {
 			return err
 		}
-		p, err := tensor.ToProto(v)
+		p, err := s.encode(v)
 		out = &estimatorv1.ActivationsResponse{Activations: p}
 		return err
 	})
@@ -292,6 +332,9 @@ func (s *server) Fit(req *estimatorv1.FitRequest, stream grpc.ServerStreamingSer
 	return s.run(ctx, "fit", true, func(d *Description) error {
 		if !ok || withheld(d, CapFit) {
 			return unimplemented(CapFit)
+		}
+		if err := s.receive(req.X, req.Labels); err != nil {
+			return err
 		}
 		x, y, err := checkFitInput(d, req.X, req.Labels)
 		if err != nil {

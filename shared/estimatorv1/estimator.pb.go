@@ -181,11 +181,19 @@ func (Reduction) EnumDescriptor() ([]byte, []int) {
 
 // Tensor is a dense row-major array. data holds prod(shape) * itemsize bytes,
 // little-endian; both sides reject any other length.
+//
+// Large tensors may travel through shared memory instead: shm_file then
+// names a file (a bare name, no path) in the shared-memory folder the host
+// gave the plugin in the ARTHOST_SHM_DIR environment variable, data is
+// empty, and the receiver reads the bytes from the file and removes it. A
+// sender uses shm_file only when the other side says it can (the plugin's
+// shared_memory capability; the host always can); others ignore the field.
 type Tensor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Dtype         DType                  `protobuf:"varint,1,opt,name=dtype,proto3,enum=arthost.v1.DType" json:"dtype,omitempty"`
 	Shape         []int64                `protobuf:"varint,2,rep,packed,name=shape,proto3" json:"shape,omitempty"`
 	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	ShmFile       string                 `protobuf:"bytes,4,opt,name=shm_file,json=shmFile,proto3" json:"shm_file,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -241,6 +249,13 @@ func (x *Tensor) GetData() []byte {
 	return nil
 }
 
+func (x *Tensor) GetShmFile() string {
+	if x != nil {
+		return x.ShmFile
+	}
+	return ""
+}
+
 // Capabilities says which optional methods the loaded model answers. A
 // method whose flag is false answers codes.Unimplemented.
 type Capabilities struct {
@@ -254,8 +269,10 @@ type Capabilities struct {
 	Save               bool                   `protobuf:"varint,7,opt,name=save,proto3" json:"save,omitempty"`
 	// Gradients are estimates (for example from queries), not exact.
 	GradientsEstimated bool `protobuf:"varint,8,opt,name=gradients_estimated,json=gradientsEstimated,proto3" json:"gradients_estimated,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The plugin reads and writes large tensors through ARTHOST_SHM_DIR.
+	SharedMemory  bool `protobuf:"varint,9,opt,name=shared_memory,json=sharedMemory,proto3" json:"shared_memory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
@@ -340,6 +357,13 @@ func (x *Capabilities) GetSave() bool {
 func (x *Capabilities) GetGradientsEstimated() bool {
 	if x != nil {
 		return x.GradientsEstimated
+	}
+	return false
+}
+
+func (x *Capabilities) GetSharedMemory() bool {
+	if x != nil {
+		return x.SharedMemory
 	}
 	return false
 }
@@ -1629,11 +1653,12 @@ var File_arthost_v1_estimator_proto protoreflect.FileDescriptor
 const file_arthost_v1_estimator_proto_rawDesc = "" +
 	"\n" +
 	"\x1aarthost/v1/estimator.proto\x12\n" +
-	"arthost.v1\"[\n" +
+	"arthost.v1\"v\n" +
 	"\x06Tensor\x12'\n" +
 	"\x05dtype\x18\x01 \x01(\x0e2\x11.arthost.v1.DTypeR\x05dtype\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\x98\x02\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12\x19\n" +
+	"\bshm_file\x18\x04 \x01(\tR\ashmFile\"\xbd\x02\n" +
 	"\fCapabilities\x12/\n" +
 	"\x13predict_uncertainty\x18\x01 \x01(\bR\x12predictUncertainty\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\bR\x04loss\x12#\n" +
@@ -1642,7 +1667,8 @@ const file_arthost_v1_estimator_proto_rawDesc = "" +
 	"\vactivations\x18\x05 \x01(\bR\vactivations\x12\x10\n" +
 	"\x03fit\x18\x06 \x01(\bR\x03fit\x12\x12\n" +
 	"\x04save\x18\a \x01(\bR\x04save\x12/\n" +
-	"\x13gradients_estimated\x18\b \x01(\bR\x12gradientsEstimated\"\xcd\x04\n" +
+	"\x13gradients_estimated\x18\b \x01(\bR\x12gradientsEstimated\x12#\n" +
+	"\rshared_memory\x18\t \x01(\bR\fsharedMemory\"\xcd\x04\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1c\n" +
