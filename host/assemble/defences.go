@@ -1,18 +1,17 @@
 package assemble
 
 import (
-	"fmt"
-
 	"github.com/arthost/arthost/host/config"
+	"github.com/arthost/arthost/host/defences"
 	"github.com/arthost/arthost/host/pipeline"
 )
 
-// newPreprocessor and newPostprocessor build a configured defence.
-// (They are wired to host/defences once that package lands.)
+// newPreprocessor builds a configured input defence; channelsFirst (from
+// the model behind it) is the default when the defence does not say.
 func newPreprocessor(d config.Defence, channelsFirst bool) (pipeline.Preprocessor, error) {
-	return nil, fmt.Errorf("unknown defence %q", d.Name)
+	return defences.NewPreprocessor(d.Name, d.Params, defences.Defaults{ChannelsFirst: channelsFirst})
 }
 
 func newPostprocessor(d config.Defence) (pipeline.Postprocessor, error) {
-	return nil, fmt.Errorf("unknown defence %q", d.Name)
+	return defences.NewPostprocessor(d.Name, d.Params)
 }

@@ -25,6 +25,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/arthost/arthost/host/defences"
 )
 
 // File is a parsed configuration.
@@ -359,6 +361,9 @@ func (p *parser) defences(n *yaml.Node, path string) (pre, post []Defence, err e
 						return nil, p.errorf(params, d.Path, "%v", err)
 					}
 				}
+				if err := validate(key, d); err != nil {
+					return nil, p.errorf(params, d.Path, "%v", err)
+				}
 				out = append(out, d)
 			}
 		}
@@ -369,6 +374,18 @@ func (p *parser) defences(n *yaml.Node, path string) (pre, post []Defence, err e
 	}
 	post, err = read("post")
 	return pre, post, err
+}
+
+// validate builds the defence once so unknown names and invalid
+// parameters are refused when the file is loaded, with their key path.
+func validate(list string, d Defence) error {
+	var err error
+	if list == "pre" {
+		_, err = defences.NewPreprocessor(d.Name, d.Params, defences.Defaults{})
+	} else {
+		_, err = defences.NewPostprocessor(d.Name, d.Params)
+	}
+	return err
 }
 
 // checkReferences refuses ensemble members that name no entry, and cycles.

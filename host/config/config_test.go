@@ -161,3 +161,25 @@ func TestRefusesCompositionMistakes(t *testing.T) {
 		})
 	}
 }
+
+func TestRefusesInvalidDefences(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"unknown defence", "estimators: {a: {plugin: x, defences: {pre: [{feature_squashing: {}}]}}}\n",
+			"estimators.a.defences.pre[0].feature_squashing"},
+		{"bad parameter value", "estimators: {a: {plugin: x, defences: {pre: [{feature_squeezing: {bit_depth: 0, clip_values: [0, 1]}}]}}}\n",
+			"bit_depth"},
+		{"unknown parameter", "estimators: {a: {plugin: x, defences: {post: [{reverse_sigmoid: {betta: 1}}]}}}\n",
+			`estimators.a.defences.post[0].reverse_sigmoid: reverse_sigmoid: unknown parameter "betta"`},
+		{"post defence in pre", "estimators: {a: {plugin: x, defences: {pre: [{class_labels: {}}]}}}\n", "class_labels"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("conf.yaml", []byte(c.src))
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "config conf.yaml:") {
+				t.Fatalf("error %v, want the file, line and %q", err, c.want)
+			}
+		})
+	}
+}

@@ -114,6 +114,9 @@ func copyRow(dst tensor.Tensor, do int, src tensor.Tensor, so, n int) {
 // postprocess applies the output defences in list order.
 func (p *Pipeline) postprocess(preds tensor.Tensor) (tensor.Tensor, error) {
 	for _, d := range p.cfg.Post {
+		if a, ok := d.(interface{ ApplyPredict() bool }); ok && !a.ApplyPredict() {
+			continue
+		}
 		out, err := d.Apply(preds)
 		if err != nil {
 			return out, host.Errorf(p.desc.Name, "predict", codes.Internal, "defence %s: %v", d.Name(), err)

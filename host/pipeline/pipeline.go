@@ -316,6 +316,14 @@ func (p *Pipeline) Activations(ctx context.Context, x tensor.Tensor, layer strin
 // Fit runs the fit-time defences (which may add samples or change labels)
 // and the standardisation, then trains the inner estimator.
 func (p *Pipeline) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOptions) error {
+	if p.fitDefences() && p.desc.NbClasses > 0 && len(y.Shape) == 1 {
+		// Fit-time defences (label smoothing) work on one-hot rows.
+		l, err := tensor.NormalizeLabels(y, x.Rows(), p.desc.NbClasses)
+		if err != nil {
+			return host.Errorf(p.desc.Name, "fit", codes.InvalidArgument, "%v", err)
+		}
+		y = tensor.FromFloat64(l.Prob, l.N, l.K)
+	}
 	inputs, y, err := p.preprocess("fit", x, y, true)
 	if err != nil {
 		return err
@@ -331,6 +339,15 @@ func (p *Pipeline) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOpt
 	p.desc = p.inner.Describe()
 	p.desc.Name, p.desc.ClipMin, p.desc.ClipMax, p.desc.Info = keep.Name, keep.ClipMin, keep.ClipMax, keep.Info
 	return nil
+}
+
+func (p *Pipeline) fitDefences() bool {
+	for _, d := range p.cfg.Pre {
+		if d.ApplyFit() {
+			return true
+		}
+	}
+	return false
 }
 
 // Save saves the inner model (defences and standardisation live in the config).
