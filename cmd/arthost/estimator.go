@@ -22,6 +22,7 @@ type estimatorFlags struct {
 	config    string
 	estimator string
 	timeout   time.Duration
+	sup       superviseFlags
 	batchSize int
 }
 
@@ -33,6 +34,7 @@ func (f *estimatorFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.config, "config", "", "YAML config file naming estimators")
 	fl.StringVar(&f.estimator, "estimator", "", "estimator name in --config (default: the file's default)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "deadline for each plugin call (default 2m)")
+	f.sup.register(fl)
 }
 
 func (f *estimatorFlags) registerBatch(cmd *cobra.Command) {
@@ -89,6 +91,11 @@ func (f *estimatorFlags) open(ctx context.Context, g *globals) (host.Estimator, 
 		return nil, fmt.Errorf("--batch-size %d: want a positive number", f.batchSize)
 	}
 	env := assemble.Env{PluginDirs: g.dirs(), Logger: g.logger(), CallTimeout: f.timeout, BatchSize: f.batchSize}
+	sup, err := f.sup.options()
+	if err != nil {
+		return nil, err
+	}
+	env.Supervision = sup
 	if f.config != "" && f.plugin == "" && f.model == "" && len(f.opts) == 0 {
 		file, err := config.Load(f.config)
 		if err != nil {

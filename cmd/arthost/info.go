@@ -25,9 +25,10 @@ func newInfoCmd(g *globals) *cobra.Command {
 				if asJSON {
 					enc := json.NewEncoder(cmd.OutOrStdout())
 					enc.SetIndent("", "  ")
-					return enc.Encode(infoJSON(d))
+					return enc.Encode(withSupervision(infoJSON(d), e))
 				}
 				printInfo(cmd, d)
+				printSupervision(cmd, e)
 				if tree := composition(e, ""); strings.Count(tree, "\n") > 1 {
 					fmt.Fprintf(cmd.OutOrStdout(), "composition:\n%s", tree)
 				}

@@ -77,7 +77,7 @@ func mknpy() int {
 
 func TestScripts(t *testing.T) {
 	pluginDir := t.TempDir()
-	if _, err := testbin.Build(pluginDir, map[string]string{"arthost-plugin-linear": "examples/plugins/linear"}); err != nil {
+	if _, err := testbin.Build(pluginDir, map[string]string{"arthost-plugin-linear": "examples/plugins/linear", "arthost-plugin-faulty": "examples/plugins/faulty"}); err != nil {
 		t.Fatal(err)
 	}
 	model, err := filepath.Abs("../../examples/plugins/linear/testdata/small.json")

@@ -17,6 +17,7 @@ import (
 	"github.com/arthost/arthost/host/ensemble"
 	"github.com/arthost/arthost/host/pipeline"
 	"github.com/arthost/arthost/host/remote"
+	"github.com/arthost/arthost/host/supervise"
 )
 
 // Env is what assembling needs from the host program.
@@ -28,6 +29,10 @@ type Env struct {
 	CallTimeout time.Duration
 	// BatchSize, when positive, overrides the entries' batch sizes.
 	BatchSize int
+	// Supervision says how plugins are launched and kept running: lock
+	// file, memory limit, mTLS, restarts. The zero value supervises every
+	// plugin with supervise's defaults.
+	Supervision supervise.Options
 }
 
 // Build starts the single plugin entry e (no references to other entries).
@@ -95,11 +100,12 @@ func (b *builder) plugin(ctx context.Context, e *config.Estimator) (host.Estimat
 	if b.env.BatchSize > 0 {
 		batch = b.env.BatchSize
 	}
-	return remote.Start(ctx, remote.Config{
+	rc := remote.Config{
 		Name: e.Name, Plugin: p.Name, Path: p.Path,
 		ModelPath: e.Model, Options: e.Options,
 		BatchSize: batch, CallTimeout: b.env.CallTimeout, Logger: b.env.Logger,
-	})
+	}
+	return supervise.Start(ctx, rc, b.env.Supervision)
 }
 
 func (b *builder) ensemble(ctx context.Context, f *config.File, e *config.Estimator) (host.Estimator, error) {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/arthost/arthost/host"
+	"github.com/arthost/arthost/host/supervise"
 	"github.com/arthost/arthost/shared/tensor"
 )
 
@@ -264,7 +265,7 @@ func (e *Ensemble) fanOut(method string, which []int, f func(i int, m host.Estim
 			answered++
 			continue
 		}
-		if e.cfg.MemberFailure != FailureDegrade || host.Code(errs[i]) == codes.InvalidArgument {
+		if e.cfg.MemberFailure != FailureDegrade || !supervise.MemberFailure(errs[i]) {
 			return nil, nil, fmt.Errorf("%s %s: member %s: %w", e.cfg.Name, method, e.members[i].Describe().Name, errs[i])
 		}
 		dropped = append(dropped, e.members[i].Describe().Name)

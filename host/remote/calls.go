@@ -26,6 +26,24 @@ func (e *Estimator) wrap(method string, err error) error {
 	return host.Errorf(e.cfg.Name, method, code, "%s", msg)
 }
 
+// encode turns t into a wire tensor, through shared memory when it is
+// large and the plugin reads shared memory.
+func (e *Estimator) encode(t tensor.Tensor) (*estimatorv1.Tensor, error) {
+	p, err := tensor.ToProto(t)
+	if err != nil || !e.desc.Capabilities.SharedMemory {
+		return p, err
+	}
+	return p, e.spool.Put(p)
+}
+
+// decode reads a plugin's answer, from shared memory if it came that way.
+func (e *Estimator) decode(p *estimatorv1.Tensor) (tensor.Tensor, error) {
+	if err := e.spool.Take(p); err != nil {
+		return tensor.Tensor{}, err
+	}
+	return tensor.FromProto(p)
+}
+
 // chunkRows is how many rows of x go in one request.
 func (e *Estimator) chunkRows(x tensor.Tensor) int {
 	n := x.Rows()
@@ -49,7 +67,7 @@ func (e *Estimator) chunked(ctx context.Context, method string, x, y tensor.Tens
 	var parts []tensor.Tensor
 	for lo := 0; lo < x.Rows(); lo += step {
 		hi := min(lo+step, x.Rows())
-		px, err := tensor.ToProto(x.Slice(lo, hi))
+		px, err := e.encode(x.Slice(lo, hi))
 		if err != nil {
 			return tensor.Tensor{}, host.Errorf(e.cfg.Name, method, codes.InvalidArgument, "input: %v", err)
 		}
@@ -58,7 +76,7 @@ func (e *Estimator) chunked(ctx context.Context, method string, x, y tensor.Tens
 			if y.Rows() != x.Rows() {
 				return tensor.Tensor{}, host.Errorf(e.cfg.Name, method, codes.InvalidArgument, "labels shape %v does not match %d samples", y.Shape, x.Rows())
 			}
-			if py, err = tensor.ToProto(y.Slice(lo, hi)); err != nil {
+			if py, err = e.encode(y.Slice(lo, hi)); err != nil {
 				return tensor.Tensor{}, host.Errorf(e.cfg.Name, method, codes.InvalidArgument, "labels: %v", err)
 			}
 		}
@@ -68,7 +86,7 @@ func (e *Estimator) chunked(ctx context.Context, method string, x, y tensor.Tens
 		if err != nil {
 			return tensor.Tensor{}, e.wrap(method, err)
 		}
-		t, err := tensor.FromProto(out)
+		t, err := e.decode(out)
 		if err != nil {
 			return tensor.Tensor{}, host.Errorf(e.cfg.Name, method, codes.Internal, "plugin answered an invalid tensor: %v", err)
 		}
@@ -189,11 +207,11 @@ func (e *Estimator) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOp
 	if err := host.Require(e.desc, "fit"); err != nil {
 		return err
 	}
-	px, err := tensor.ToProto(x)
+	px, err := e.encode(x)
 	if err != nil {
 		return host.Errorf(e.cfg.Name, "fit", codes.InvalidArgument, "input: %v", err)
 	}
-	py, err := tensor.ToProto(y)
+	py, err := e.encode(y)
 	if err != nil {
 		return host.Errorf(e.cfg.Name, "fit", codes.InvalidArgument, "labels: %v", err)
 	}

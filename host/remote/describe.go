@@ -41,6 +41,7 @@ func describe(cfg Config, p *estimatorv1.Description) host.Description {
 			Fit:                c.Fit,
 			Save:               c.Save,
 			GradientsEstimated: c.GradientsEstimated,
+			SharedMemory:       c.SharedMemory,
 		}
 	}
 	return d

@@ -7,7 +7,8 @@ package remote
 import (
 	"context"
 	"fmt"
-	"os/exec"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -17,6 +18,7 @@ import (
 	"github.com/arthost/arthost/host"
 	"github.com/arthost/arthost/shared"
 	"github.com/arthost/arthost/shared/estimatorv1"
+	"github.com/arthost/arthost/shared/tensor"
 )
 
 // Default limits. A call that takes longer than its deadline fails with
@@ -55,8 +57,20 @@ type Config struct {
 	DisableAutoMTLS bool
 	// Logger receives the plugin's log lines; nil discards them.
 	Logger hclog.Logger
-	// SecureConfig, when set, checks the executable's checksum before launch.
+	// SecureConfig, when set, checks the executable's checksum just before
+	// each launch; a mismatch refuses the launch.
 	SecureConfig *plugin.SecureConfig
+	// MemoryLimit, when positive, caps the plugin's private writable memory
+	// (RLIMIT_DATA, bytes; Linux only) so the plugin, not the host, runs
+	// out of memory. An idle Go plugin uses about 150 MB of it.
+	MemoryLimit int64
+	// EnvAllow names host environment variables the plugin inherits beyond
+	// DefaultEnvAllow ("NAME" or "PREFIX*"); Env sets KEY=VALUE entries.
+	EnvAllow, Env []string
+	// SocketDir is the private 0700 folder for plugin sockets (default
+	// $TMPDIR/arthost-UID); each host process uses a subfolder, and the
+	// subfolders of dead hosts are removed at start.
+	SocketDir string
 }
 
 func (c *Config) defaults() {
@@ -83,6 +97,10 @@ type Estimator struct {
 	client *plugin.Client
 	rpc    estimatorv1.EstimatorClient
 	desc   host.Description
+	proc   *process
+	// spool carries large tensors through shared memory both ways; the
+	// plugin learns its folder from ARTHOST_SHM_DIR.
+	spool *tensor.Spool
 }
 
 var _ host.Estimator = (*Estimator)(nil)
@@ -94,26 +112,41 @@ func Start(ctx context.Context, cfg Config) (*Estimator, error) {
 	if cfg.Path == "" {
 		return nil, host.Errorf(cfg.Name, "start", codes.InvalidArgument, "no executable for plugin %q", cfg.Plugin)
 	}
-	cmd := exec.Command(cfg.Path, cfg.Args...)
-	configureCommand(cmd)
+	sockets, err := socketDir(cfg.SocketDir)
+	if err != nil {
+		return nil, host.Errorf(cfg.Name, "start", codes.FailedPrecondition, "%v", err)
+	}
+	// Spool folders live in a per-host folder like the sockets, so the
+	// folders of a host that was killed are swept by the next one.
+	spoolParent, err := socketDir(filepath.Join(tensor.SpoolBase(), fmt.Sprintf("arthost-shm-%d", os.Getuid())))
+	if err != nil {
+		return nil, host.Errorf(cfg.Name, "start", codes.FailedPrecondition, "shared-memory folder: %v", err)
+	}
+	spoolDir, err := tensor.NewSpoolDir(spoolParent)
+	if err != nil {
+		return nil, host.Errorf(cfg.Name, "start", codes.FailedPrecondition, "shared-memory folder: %v", err)
+	}
+	cfg.Env = append(append([]string(nil), cfg.Env...), tensor.EnvShmDir+"="+spoolDir)
+	proc := newProcess(&cfg)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  shared.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{shared.ProtocolVersion: shared.PluginSet(nil)},
-		Cmd:              cmd,
+		RunnerFunc:       proc.runnerFunc,
+		SkipHostEnv:      true,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         !cfg.DisableAutoMTLS,
 		StartTimeout:     cfg.StartTimeout,
 		Logger:           cfg.Logger.Named(cfg.Name),
 		GRPCDialOptions:  shared.DialOptions(),
-		SecureConfig:     cfg.SecureConfig,
 	})
-	e := &Estimator{cfg: cfg, client: client}
+	e := &Estimator{cfg: cfg, client: client, proc: proc, spool: &tensor.Spool{Dir: spoolDir}}
 	if err := e.connect(); err != nil {
-		client.Kill()
+		e.Close()
 		return nil, err
 	}
 	if err := e.load(ctx); err != nil {
-		client.Kill()
+		e.Close()
 		return nil, err
 	}
 	return e, nil
@@ -121,6 +154,9 @@ func Start(ctx context.Context, cfg Config) (*Estimator, error) {
 
 func (e *Estimator) connect() error {
 	rpcClient, err := e.client.Client()
+	if v, ok := protocolMismatch(err); ok {
+		return host.Errorf(e.cfg.Name, "start", codes.FailedPrecondition, "plugin %q (%s) speaks protocol version %d, this host speaks version %d: use a plugin built for protocol %d", e.cfg.Plugin, e.cfg.Path, v, shared.ProtocolVersion, shared.ProtocolVersion)
+	}
 	if err != nil {
 		return host.Errorf(e.cfg.Name, "start", codes.Unavailable, "plugin %q (%s): %v", e.cfg.Plugin, e.cfg.Path, err)
 	}
@@ -154,12 +190,10 @@ func (e *Estimator) load(ctx context.Context) error {
 func (e *Estimator) Describe() host.Description { return e.desc }
 
 // PID is the plugin process id, for logs and tests.
-func (e *Estimator) PID() int {
-	if rc := e.client.ReattachConfig(); rc != nil {
-		return rc.Pid
-	}
-	return 0
-}
+func (e *Estimator) PID() int { return e.proc.pid }
+
+// SpoolDir is the shared-memory folder of this plugin, for tests.
+func (e *Estimator) SpoolDir() string { return e.spool.Dir }
 
 // Exited reports whether the plugin process has ended.
 func (e *Estimator) Exited() bool { return e.client.Exited() }
@@ -167,6 +201,9 @@ func (e *Estimator) Exited() bool { return e.client.Exited() }
 // Close stops the plugin process.
 func (e *Estimator) Close() error {
 	e.client.Kill()
+	if e.spool != nil {
+		os.RemoveAll(e.spool.Dir)
+	}
 	return nil
 }
 

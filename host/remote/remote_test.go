@@ -221,3 +221,32 @@ func TestHealthRunsCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLargeTensorsThroughSharedMemory sends a tensor above the spool
+// threshold to the plugin and back (the linear plugin's echoing input
+// layer) and checks it arrives intact and the spool folder is left empty.
+func TestLargeTensorsThroughSharedMemory(t *testing.T) {
+	e := hosttest.StartLinear(t, pluginDir, remote.Config{})
+	if !e.Describe().Capabilities.SharedMemory {
+		t.Fatal("an SDK plugin launched by the host should read shared memory")
+	}
+	x := tensor.New(tensor.Float32, tensor.ShmThreshold/16+1, 4)
+	for i := range x.F32 {
+		x.F32[i] = float32(i%1000) / 1000
+	}
+	got, err := e.Activations(context.Background(), x, "input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != x.Len() {
+		t.Fatalf("%v values back for %v", got.Shape, x.Shape)
+	}
+	for i := range x.F32 {
+		if got.F32[i] != x.F32[i] {
+			t.Fatalf("value %d changed: %v -> %v", i, x.F32[i], got.F32[i])
+		}
+	}
+	if left, _ := os.ReadDir(e.SpoolDir()); len(left) != 0 {
+		t.Fatalf("spool folder not empty: %v", left)
+	}
+}

@@ -27,17 +27,18 @@ type Spool struct {
 	Dir string
 }
 
-// NewSpoolDir creates a private (0700) folder for a spool, on /dev/shm
-// when it is writable, else in the temporary folder.
-func NewSpoolDir() (string, error) {
-	base := "/dev/shm"
-	if st, err := os.Stat(base); err != nil || !st.IsDir() {
-		base = os.TempDir()
+// SpoolBase is where spool folders belong: /dev/shm (memory-backed) when
+// it exists, else the temporary folder.
+func SpoolBase() string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		return "/dev/shm"
 	}
-	dir, err := os.MkdirTemp(base, "arthost-shm-")
-	if err != nil {
-		dir, err = os.MkdirTemp(os.TempDir(), "arthost-shm-")
-	}
+	return os.TempDir()
+}
+
+// NewSpoolDir creates a private (0700) spool folder inside parent.
+func NewSpoolDir(parent string) (string, error) {
+	dir, err := os.MkdirTemp(parent, "spool-")
 	if err != nil {
 		return "", err
 	}
