@@ -51,5 +51,6 @@ shadowed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(newPluginsTestCmd(g), newPluginsLockCmd(g))
 	return cmd
 }

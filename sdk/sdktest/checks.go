@@ -312,7 +312,7 @@ func (k *checker) checkLoss() {
 	}
 	a, err := loss(idx, estimatorv1.Reduction_REDUCTION_NONE)
 	if err != nil {
-		k.fail("loss", "%v", err)
+		k.failClaimed("loss", "loss", err)
 		return
 	}
 	if msg := expectTensor(a, tensor.Float64, 3); msg != "" {
@@ -361,7 +361,7 @@ func (k *checker) checkLossGradient() {
 	}
 	g, err := k.lossGradient(x, idx)
 	if err != nil {
-		k.fail("loss_gradient", "%v", err)
+		k.failClaimed("loss_gradient", "loss_gradient", err)
 		return
 	}
 	if msg := expectTensor(g, tensor.Float64, x.Shape...); msg != "" {
@@ -411,7 +411,7 @@ func (k *checker) checkClassGradient() {
 	}
 	all, err := k.classGradient(x, nil)
 	if err != nil {
-		k.fail("class_gradient all classes", "%v", err)
+		k.failClaimed("class_gradient all classes", "class_gradient", err)
 		return
 	}
 	if msg := expectTensor(all, tensor.Float64, append([]int{n, nc}, x.Shape[1:]...)...); msg != "" {
@@ -535,7 +535,7 @@ func (k *checker) checkUncertainty() {
 		return
 	}
 	if err := k.call(f); err != nil {
-		k.fail("predict_uncertainty", "%v", err)
+		k.failClaimed("predict_uncertainty", "predict_uncertainty", err)
 		return
 	}
 	v, err := tensor.FromProto(resp.Variance)
@@ -576,7 +576,7 @@ func (k *checker) checkSave() {
 		return
 	}
 	if err := k.call(f); err != nil {
-		k.fail("save", "%v", err)
+		k.failClaimed("save", "save", err)
 		return
 	}
 	if st, err := os.Stat(path); err != nil || st.Size() == 0 {

@@ -1,0 +1,1 @@
+"""Generated gRPC stubs (gen.sh); do not edit."""
