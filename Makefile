@@ -11,10 +11,10 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 GOBIN_DIR := $(CURDIR)/.tools
 
 # Every plugin executable: bin/arthost-plugin-NAME from its package.
-PLUGINS := linear=./examples/plugins/linear
+PLUGINS := linear=./examples/plugins/linear faulty=./examples/plugins/faulty
 PLUGINS += $(foreach p,$(wildcard plugins/*/main.go),$(notdir $(patsubst %/,%,$(dir $(p))))=./$(dir $(p)))
 
-.PHONY: help build test test-short bench proto lint fuzz fixtures demo clean
+.PHONY: help build test bench proto proto-python lint fuzz fixtures demo conformance clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,7 @@ build: ## build bin/arthost and every bin/arthost-plugin-NAME
 		echo "$(GO) build -o $(BIN)/arthost-plugin-$$name $$pkg"; \
 		$(GO) build -o $(BIN)/arthost-plugin-$$name $$pkg; \
 	done
+	ln -sf $(CURDIR)/examples/plugins/python/arthost-plugin-pysoftmax $(BIN)/arthost-plugin-pysoftmax
 
 test: build ## run every test (real plugin processes; no Python needed)
 	$(GO) test -count=1 -timeout 20m ./...
@@ -39,12 +40,31 @@ lint: ## gofmt and go vet
 bench: build ## benchmarks with ratios measured side by side in one run
 	@echo "== remote/in-process: linear model, 784 features, 10 classes (5 runs each) =="
 	$(GO) test -run '^$$' -bench . -benchtime 200x -count 5 ./examples/plugins/linear/ | tee $(BIN)/bench-linear.txt | $(GO) run ./internal/cmd/benchratio -num remote -den inprocess
+	@echo "== supervision overhead and restart time =="
+	$(GO) test -run '^$$' -bench . -count 5 ./host/supervise
+	@echo "== black-box plugin: HTTP query overhead and concurrency =="
+	$(GO) test -run '^$$' -bench . -count 5 ./plugins/blackbox/internal/httpsource/ ./plugins/blackbox/
 
 fuzz: ## run each fuzz target of the foundation for a while (FUZZTIME, default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $${FUZZTIME:-30s} ./internal/npyfile
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./host/config
 	$(GO) test -run '^$$' -fuzz FuzzParseModel -fuzztime $${FUZZTIME:-30s} ./examples/plugins/linear
 	$(GO) test -run '^$$' -fuzz FuzzFromProto -fuzztime $${FUZZTIME:-30s} ./shared/tensor
+	$(GO) test -run '^$$' -fuzz FuzzStderrReader -fuzztime $${FUZZTIME:-30s} ./host/remote
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./host/lockfile
+	$(GO) test -run '^$$' -fuzz FuzzDefences -fuzztime $${FUZZTIME:-30s} ./host/defences
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/npyarr
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/table
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeV2$$' -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/httpsource
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTFServing$$' -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/httpsource
+
+conformance: build ## run `arthost plugins test` on every plugin in the repo
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test linear --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test faulty
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test pysoftmax --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
+
+proto-python: ## regenerate the Python plugin's stubs (needs Debian's python3-grpc-tools)
+	examples/plugins/python/gen.sh
 
 proto: ## regenerate shared/estimatorv1 from the .proto (needs protoc: apt-get install protobuf-compiler)
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
@@ -54,8 +74,9 @@ proto: ## regenerate shared/estimatorv1 from the .proto (needs protoc: apt-get i
 		--go-grpc_out=. --go-grpc_opt=module=github.com/arthost/arthost \
 		shared/proto/arthost/v1/estimator.proto
 
-fixtures: ## regenerate committed test fixtures (needs Debian's python3-sklearn, python3-torch, python3-onnx)
-	@echo "fixtures: nothing to regenerate yet in the foundation"
+fixtures: ## regenerate committed test fixtures (needs Debian's python3-sklearn, python3-torch, python3-onnx, python3-scipy, python3-pil)
+	cd plugins/blackbox/testdata && $(PYTHON) make_fixtures.py
+	$(PYTHON) host/defences/testdata/make_fixtures.py
 
 demo: build ## build everything and run the main job
 	./scripts/demo.sh
