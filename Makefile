@@ -44,6 +44,8 @@ bench: build ## benchmarks with ratios measured side by side in one run
 	$(GO) test -run '^$$' -bench . -count 5 ./host/supervise
 	@echo "== black-box plugin: HTTP query overhead and concurrency =="
 	$(GO) test -run '^$$' -bench . -count 5 ./plugins/blackbox/internal/httpsource/ ./plugins/blackbox/
+	@echo "== scikit-learn plugin: predict_proba of 1000 rows per family against scikit-learn =="
+	plugins/sklearn/bench/bench.sh
 	@echo "== Gaussian process: fit/predict against scikit-learn, analytic vs finite-difference gradients =="
 	@if $(PYTHON) -c 'import sklearn' 2>/dev/null; then $(PYTHON) plugins/gp/bench/bench.py --count 5; \
 		else echo "skipped: scikit-learn (python3-sklearn) is not installed"; fi
@@ -61,11 +63,14 @@ fuzz: ## run each fuzz target of the foundation for a while (FUZZTIME, default 3
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeV2$$' -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/httpsource
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTFServing$$' -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/httpsource
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime $${FUZZTIME:-30s} ./plugins/gp/internal/gpc
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-30s} ./plugins/sklearn/internal/model
 
 conformance: build ## run `arthost plugins test` on every plugin in the repo
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test linear --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test faulty
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test pysoftmax --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test sklearn --model plugins/sklearn/testdata/models/iris__pipe_std_lr.json --gradient-tolerance 1e-4 --fit
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test sklearn --model plugins/sklearn/testdata/models/breast_cancer__random_forest.json
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test gp --opt optimize=false --opt nb_features=3 --fit-first --gradient-tolerance 1e-4
 
 proto-python: ## regenerate the Python plugin's stubs (needs Debian's python3-grpc-tools)
@@ -83,6 +88,7 @@ fixtures: ## regenerate committed test fixtures (needs Debian's python3-sklearn,
 	cd plugins/blackbox/testdata && $(PYTHON) make_fixtures.py
 	$(PYTHON) host/defences/testdata/make_fixtures.py
 	$(PYTHON) plugins/gp/fixtures/make_fixtures.py
+	$(PYTHON) plugins/sklearn/fixtures/make_fixtures.py
 
 demo: build ## build everything and run the main job
 	./scripts/demo.sh

@@ -26,11 +26,25 @@ func NewOptions(values map[string]string) *Options {
 	return &Options{values: values, known: map[string]bool{}}
 }
 
+// init makes a zero Options usable.
+func (o *Options) init() {
+	if o.values == nil {
+		o.values = map[string]string{}
+	}
+	if o.known == nil {
+		o.known = map[string]bool{}
+	}
+}
+
 // Raw returns the unparsed map (for logging or passing on). Do not modify.
-func (o *Options) Raw() map[string]string { return o.values }
+func (o *Options) Raw() map[string]string {
+	o.init()
+	return o.values
+}
 
 // Has reports whether key was given.
 func (o *Options) Has(key string) bool {
+	o.init()
 	o.known[key] = true
 	_, ok := o.values[key]
 	return ok
@@ -44,6 +58,7 @@ func (o *Options) fail(key, v, want string, err error) {
 
 // String returns the value of key, or def.
 func (o *Options) String(key, def string) string {
+	o.init()
 	o.known[key] = true
 	if v, ok := o.values[key]; ok {
 		return v
@@ -67,6 +82,7 @@ func (o *Options) Enum(key, def string, allowed ...string) string {
 
 // Int returns key parsed as an integer, or def.
 func (o *Options) Int(key string, def int) int {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -82,6 +98,7 @@ func (o *Options) Int(key string, def int) int {
 
 // Float returns key parsed as a float64, or def. NaN and infinities are refused.
 func (o *Options) Float(key string, def float64) float64 {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -97,6 +114,7 @@ func (o *Options) Float(key string, def float64) float64 {
 
 // Floats returns key parsed as comma-separated float64 values, or def.
 func (o *Options) Floats(key string, def []float64) []float64 {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -116,6 +134,7 @@ func (o *Options) Floats(key string, def []float64) []float64 {
 
 // Ints returns key parsed as comma-separated integers, or def.
 func (o *Options) Ints(key string, def []int) []int {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -135,6 +154,7 @@ func (o *Options) Ints(key string, def []int) []int {
 
 // Bool returns key parsed as a boolean (true/false/1/0), or def.
 func (o *Options) Bool(key string, def bool) bool {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -150,6 +170,7 @@ func (o *Options) Bool(key string, def bool) bool {
 
 // Duration returns key parsed as a Go duration ("500ms", "2s"), or def.
 func (o *Options) Duration(key string, def time.Duration) time.Duration {
+	o.init()
 	v, ok := o.values[key]
 	o.known[key] = true
 	if !ok {
@@ -166,6 +187,7 @@ func (o *Options) Duration(key string, def time.Duration) time.Duration {
 // Prefixed returns the keys beginning with prefix (for example "header.")
 // with the prefix removed, and marks them known.
 func (o *Options) Prefixed(prefix string) map[string]string {
+	o.init()
 	out := map[string]string{}
 	for k, v := range o.values {
 		if strings.HasPrefix(k, prefix) {
@@ -179,6 +201,7 @@ func (o *Options) Prefixed(prefix string) map[string]string {
 // Err returns the first invalid value, or names the options no getter
 // asked for. Call it after reading every option.
 func (o *Options) Err() error {
+	o.init()
 	if o.err != nil {
 		return o.err
 	}

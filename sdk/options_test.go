@@ -56,3 +56,10 @@ func TestOptionsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestZeroOptions(t *testing.T) {
+	var o Options
+	if o.Int("n", 4) != 4 || o.Err() != nil {
+		t.Fatal("zero Options must read defaults")
+	}
+}

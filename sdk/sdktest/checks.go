@@ -599,8 +599,9 @@ func (k *checker) fitRandom(name string) {
 		return
 	}
 	nc := max(int(k.desc.NbClasses), 2)
-	x := k.sample(8, tensor.Float64)
-	y := tensor.New(tensor.Int64, 8)
+	n := max(8, 2*nc) // every class gets rows
+	x := k.sample(n, tensor.Float64)
+	y := tensor.New(tensor.Int64, n)
 	for i := range y.I64 {
 		y.I64[i] = int64(i % nc)
 	}
@@ -623,7 +624,7 @@ func (k *checker) fitRandom(name string) {
 		k.fail(name, "%v", err)
 		return
 	}
-	k.pass(name, "one epoch on 8 random samples")
+	k.pass(name, "one epoch on %d random samples", n)
 	k.checkDescribe()
 }
 
