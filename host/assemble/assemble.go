@@ -135,10 +135,10 @@ func (b *builder) ensemble(ctx context.Context, f *config.File, e *config.Estima
 // wrap puts the entry's defences, standardisation and clip values around
 // core, or returns core when the entry has none.
 func wrap(core host.Estimator, e *config.Estimator) (host.Estimator, error) {
-	if len(e.ClipMin) == 0 && len(e.Subtrahend) == 0 && len(e.Divisor) == 0 && len(e.Pre) == 0 && len(e.Post) == 0 {
+	if len(e.ClipMin) == 0 && len(e.Subtrahend) == 0 && len(e.Divisor) == 0 && len(e.Pre) == 0 && len(e.Post) == 0 && e.InputShape == nil {
 		return core, nil
 	}
-	cfg := pipeline.Config{Name: e.Name, ClipMin: e.ClipMin, ClipMax: e.ClipMax, Subtrahend: e.Subtrahend, Divisor: e.Divisor}
+	cfg := pipeline.Config{Name: e.Name, ClipMin: e.ClipMin, ClipMax: e.ClipMax, Subtrahend: e.Subtrahend, Divisor: e.Divisor, InputShape: e.InputShape}
 	channelsFirst := core.Describe().ChannelsFirst
 	for _, d := range e.Pre {
 		p, err := newPreprocessor(d, channelsFirst)

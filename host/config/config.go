@@ -55,6 +55,9 @@ type Estimator struct {
 	// Subtrahend and Divisor hold preprocessing.
 	Subtrahend, Divisor []float64
 	BatchSize           int
+	// InputShape, when set, is the sample shape callers use; the host
+	// reshapes it to the model's (same number of features).
+	InputShape []int
 }
 
 // Ensemble combines other named entries.
@@ -194,7 +197,7 @@ func (p *parser) parseFile(root *yaml.Node) (*File, error) {
 
 func (p *parser) estimator(name string, n *yaml.Node) (*Estimator, error) {
 	path := "estimators." + name
-	m, err := p.mapping(n, path, "plugin", "ensemble", "model", "options", "clip_values", "preprocessing", "batch_size", "defences")
+	m, err := p.mapping(n, path, "plugin", "ensemble", "model", "options", "clip_values", "preprocessing", "batch_size", "defences", "input_shape")
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +271,18 @@ func (p *parser) estimator(name string, n *yaml.Node) (*Estimator, error) {
 					return nil, p.errorf(d, join(path, "preprocessing.divisor"), "value %d is 0", i)
 				}
 			}
+		}
+	}
+	if sn, ok := m["input_shape"]; ok {
+		dims, err := p.numbers(sn, join(path, "input_shape"))
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dims {
+			if d < 1 || d != float64(int(d)) {
+				return nil, p.errorf(sn, join(path, "input_shape"), "want positive whole dimensions, got %v", dims)
+			}
+			e.InputShape = append(e.InputShape, int(d))
 		}
 	}
 	if bn, ok := m["batch_size"]; ok {

@@ -30,6 +30,11 @@ type Config struct {
 	// Pre and Post are the preprocessing and postprocessing defences.
 	Pre  []Preprocessor
 	Post []Postprocessor
+	// InputShape, when set, is the sample shape callers use; inputs are
+	// reshaped to the inner model's shape (same number of features) and
+	// gradients back, so a model on flat features can sit in an ensemble
+	// beside one on images.
+	InputShape []int
 }
 
 // Pipeline is an estimator behind standardisation and clip values.
@@ -72,6 +77,12 @@ func New(inner host.Estimator, cfg Config) (*Pipeline, error) {
 		}
 	}
 	d.Name = cfg.Name
+	if cfg.InputShape != nil {
+		if f := knownFeatures(d.InputShape); f == 0 || tensor.NumElements(cfg.InputShape) != f {
+			return nil, fmt.Errorf("%s: input_shape %v has %d features, the model takes %v", cfg.Name, cfg.InputShape, tensor.NumElements(cfg.InputShape), d.InputShape)
+		}
+		d.InputShape = append([]int(nil), cfg.InputShape...)
+	}
 	if len(cfg.Pre)+len(cfg.Post) > 0 {
 		info := map[string]string{}
 		for k, v := range d.Info {
@@ -209,6 +220,26 @@ func (p *Pipeline) rename(err error) error {
 	return err
 }
 
+// toInner views a batch in the caller's shape as the inner model's shape.
+func (p *Pipeline) toInner(x tensor.Tensor) tensor.Tensor {
+	if p.cfg.InputShape == nil || len(x.Shape) == 0 {
+		return x
+	}
+	inner := p.inner.Describe().InputShape
+	x.Shape = append([]int{x.Shape[0]}, inner...)
+	return x
+}
+
+// fromInner views a gradient over the inner model's input, (n, *inner) or
+// (n, k, *inner), in the caller's shape.
+func (p *Pipeline) fromInner(g tensor.Tensor, lead int) tensor.Tensor {
+	if p.cfg.InputShape == nil || len(g.Shape) < lead {
+		return g
+	}
+	g.Shape = append(append([]int(nil), g.Shape[:lead]...), p.cfg.InputShape...)
+	return g
+}
+
 // input runs the predict-time defences and the standardisation, returning
 // the model's input, the defences' inputs and the per-element divisor.
 func (p *Pipeline) input(method string, x tensor.Tensor) (tensor.Tensor, []tensor.Tensor, []float64, error) {
@@ -217,7 +248,7 @@ func (p *Pipeline) input(method string, x tensor.Tensor) (tensor.Tensor, []tenso
 		return x, nil, nil, err
 	}
 	xs, div, err := p.standardise(method, inputs[len(inputs)-1])
-	return xs, inputs, div, err
+	return p.toInner(xs), inputs, div, err
 }
 
 // Predict runs the defences and standardisation, predicts, and applies
@@ -283,7 +314,7 @@ func (p *Pipeline) LossGradient(ctx context.Context, x, y tensor.Tensor) (tensor
 	if err != nil {
 		return g, p.rename(err)
 	}
-	return p.backward("loss_gradient", inputs, unstandardise(g, div), 0)
+	return p.backward("loss_gradient", inputs, unstandardise(p.fromInner(g, 1), div), 0)
 }
 
 // ClassGradient is the inner class gradient carried back through the
@@ -300,7 +331,7 @@ func (p *Pipeline) ClassGradient(ctx context.Context, x tensor.Tensor, classes [
 	if len(g.Shape) < 2 {
 		return g, host.Errorf(p.desc.Name, "class_gradient", codes.Internal, "gradient shape %v", g.Shape)
 	}
-	return p.backward("class_gradient", inputs, unstandardise(g, div), g.Shape[1])
+	return p.backward("class_gradient", inputs, unstandardise(p.fromInner(g, 2), div), g.Shape[1])
 }
 
 // Activations preprocesses x and returns the layer's output.
@@ -332,12 +363,15 @@ func (p *Pipeline) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOpt
 	if err != nil {
 		return err
 	}
-	if err := p.inner.Fit(ctx, xs, y, opts); err != nil {
+	if err := p.inner.Fit(ctx, p.toInner(xs), y, opts); err != nil {
 		return p.rename(err)
 	}
 	keep := p.desc
 	p.desc = p.inner.Describe()
 	p.desc.Name, p.desc.ClipMin, p.desc.ClipMax, p.desc.Info = keep.Name, keep.ClipMin, keep.ClipMax, keep.Info
+	if p.cfg.InputShape != nil {
+		p.desc.InputShape = keep.InputShape
+	}
 	return nil
 }
 

@@ -171,3 +171,45 @@ func TestClipValuesOverrideModel(t *testing.T) {
 		t.Fatalf("error %v does not name the pipeline", err)
 	}
 }
+
+// TestInputShapeReshapes serves a 4-feature model to callers that send
+// 2x2 samples: predictions are the model's, gradients come back 2x2.
+func TestInputShapeReshapes(t *testing.T) {
+	inner := hosttest.StartLinear(t, pluginDir, remote.Config{})
+	p, err := New(inner, Config{InputShape: []int{2, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{2, 2}, p.Describe().InputShape); diff != "" {
+		t.Fatal(diff)
+	}
+	ctx := context.Background()
+	flat := input()
+	square := flat.Clone()
+	square.Shape = []int{3, 2, 2}
+	a, err := p.Predict(ctx, square, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := inner.Predict(ctx, flat, false)
+	if diff := cmp.Diff(b.F64, a.F64); diff != "" {
+		t.Fatal(diff)
+	}
+	g, err := p.ClassGradient(ctx, square, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{3, 3, 2, 2}, g.Shape); diff != "" {
+		t.Fatal(diff)
+	}
+	lg, err := p.LossGradient(ctx, square, tensor.FromInt64([]int64{0, 1, 2}, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{3, 2, 2}, lg.Shape); diff != "" {
+		t.Fatal(diff)
+	}
+	if _, err := New(inner, Config{InputShape: []int{3, 2}}); err == nil {
+		t.Fatal("input_shape with 6 features accepted for a 4-feature model")
+	}
+}
