@@ -44,6 +44,8 @@ bench: build ## benchmarks with ratios measured side by side in one run
 	$(GO) test -run '^$$' -bench . -count 5 ./host/supervise
 	@echo "== black-box plugin: HTTP query overhead and concurrency =="
 	$(GO) test -run '^$$' -bench . -count 5 ./plugins/blackbox/internal/httpsource/ ./plugins/blackbox/
+	@echo "== ONNX plugin: predict against torch (one thread) and ONNX Runtime =="
+	plugins/onnx/bench/run.sh
 	@echo "== scikit-learn plugin: predict_proba of 1000 rows per family against scikit-learn =="
 	plugins/sklearn/bench/bench.sh
 	@echo "== Gaussian process: fit/predict against scikit-learn, analytic vs finite-difference gradients =="
@@ -64,10 +66,15 @@ fuzz: ## run each fuzz target of the foundation for a while (FUZZTIME, default 3
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTFServing$$' -fuzztime $${FUZZTIME:-30s} ./plugins/blackbox/internal/httpsource
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime $${FUZZTIME:-30s} ./plugins/gp/internal/gpc
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-30s} ./plugins/sklearn/internal/model
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-30s} ./plugins/onnx/internal/graph
 
-conformance: build ## run `arthost plugins test` on every plugin in the repo
+conformance: build ## ONNX backend suites and real exports, then `arthost plugins test` on every plugin
+	$(GO) test -count=1 -run 'TestONNXBackend|TestRealExports' -v ./plugins/onnx/internal/conformance | grep -E '^(=== RUN|--- |    [a-z_-]+: |ok|FAIL|PASS)|passed|skipped' || true
+	$(GO) test -count=1 -run 'TestONNXBackend|TestRealExports' ./plugins/onnx/internal/conformance
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test linear --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test faulty
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test onnx --model plugins/onnx/testdata/cnn.onnx
+	$(BIN)/arthost --plugin-dir $(BIN) plugins test onnx --model plugins/onnx/testdata/mlp.onnx
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test pysoftmax --model examples/plugins/linear/testdata/small.json --gradient-tolerance 1e-6
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test sklearn --model plugins/sklearn/testdata/models/iris__pipe_std_lr.json --gradient-tolerance 1e-4 --fit
 	$(BIN)/arthost --plugin-dir $(BIN) plugins test sklearn --model plugins/sklearn/testdata/models/breast_cancer__random_forest.json
@@ -76,19 +83,22 @@ conformance: build ## run `arthost plugins test` on every plugin in the repo
 proto-python: ## regenerate the Python plugin's stubs (needs Debian's python3-grpc-tools)
 	examples/plugins/python/gen.sh
 
-proto: ## regenerate shared/estimatorv1 from the .proto (needs protoc: apt-get install protobuf-compiler)
+proto: ## regenerate shared/estimatorv1 and the ONNX plugin's onnx.proto types (needs protoc: apt-get install protobuf-compiler python3-onnx)
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	PATH=$(GOBIN_DIR):$$PATH protoc -I shared/proto \
 		--go_out=. --go_opt=module=github.com/arthost/arthost \
 		--go-grpc_out=. --go-grpc_opt=module=github.com/arthost/arthost \
 		shared/proto/arthost/v1/estimator.proto
+	PATH=$(GOBIN_DIR):$$PATH plugins/onnx/gen.sh
 
 fixtures: ## regenerate committed test fixtures (needs Debian's python3-sklearn, python3-torch, python3-onnx, python3-scipy, python3-pil)
 	cd plugins/blackbox/testdata && $(PYTHON) make_fixtures.py
 	$(PYTHON) host/defences/testdata/make_fixtures.py
 	$(PYTHON) plugins/gp/fixtures/make_fixtures.py
 	$(PYTHON) plugins/sklearn/fixtures/make_fixtures.py
+	$(PYTHON) plugins/onnx/fixtures/make_fixtures.py
+	$(PYTHON) examples/digits/make_data.py
 
 demo: build ## build everything and run the main job
 	./scripts/demo.sh

@@ -1,0 +1,212 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func kernel6x16acc(k int, ap, bp, c *float32, ldc, astride, rows int)
+// C[i][j] += sum_p ap[p*astride/4+i] * bp[p*16+j], i < rows <= 6, j < 16,
+// where C rows are ldc floats apart. Y0..Y11 accumulate the tile (two
+// 8-wide halves per row). AVX2 + FMA.
+TEXT ·kernel6x16acc(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ ap+8(FP), SI
+	MOVQ bp+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ astride+40(FP), R10
+	MOVQ rows+48(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JE   store6
+
+loop6:
+	VMOVUPS      (DI), Y12
+	VMOVUPS      32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         R10, SI
+	ADDQ         $64, DI
+	DECQ         CX
+	JNZ          loop6
+
+store6:
+	MOVQ    DX, R9
+	VADDPS  (R9), Y0, Y0
+	VADDPS  32(R9), Y1, Y1
+	VMOVUPS Y0, (R9)
+	VMOVUPS Y1, 32(R9)
+	DECQ    BX
+	JLE     done6
+	ADDQ    R8, R9
+	VADDPS  (R9), Y2, Y2
+	VADDPS  32(R9), Y3, Y3
+	VMOVUPS Y2, (R9)
+	VMOVUPS Y3, 32(R9)
+	DECQ    BX
+	JLE     done6
+	ADDQ    R8, R9
+	VADDPS  (R9), Y4, Y4
+	VADDPS  32(R9), Y5, Y5
+	VMOVUPS Y4, (R9)
+	VMOVUPS Y5, 32(R9)
+	DECQ    BX
+	JLE     done6
+	ADDQ    R8, R9
+	VADDPS  (R9), Y6, Y6
+	VADDPS  32(R9), Y7, Y7
+	VMOVUPS Y6, (R9)
+	VMOVUPS Y7, 32(R9)
+	DECQ    BX
+	JLE     done6
+	ADDQ    R8, R9
+	VADDPS  (R9), Y8, Y8
+	VADDPS  32(R9), Y9, Y9
+	VMOVUPS Y8, (R9)
+	VMOVUPS Y9, 32(R9)
+	DECQ    BX
+	JLE     done6
+	ADDQ    R8, R9
+	VADDPS  (R9), Y10, Y10
+	VADDPS  32(R9), Y11, Y11
+	VMOVUPS Y10, (R9)
+	VMOVUPS Y11, 32(R9)
+
+done6:
+	VZEROUPPER
+	RET
+
+// func kernel12x16acc(k int, ap, bp, c *float32, ldc, rows int)
+// C[i][j] += sum_p ap[p*12+i] * bp[p*16+j], i < rows <= 12, j < 16. Z0..Z11
+// hold one 16-wide row each; A values are broadcast from memory. AVX-512F.
+TEXT ·kernel12x16acc(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ ap+8(FP), SI
+	MOVQ bp+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+40(FP), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	TESTQ CX, CX
+	JE   store12
+
+loop12:
+	VMOVUPS          (DI), Z12
+	VFMADD231PS.BCST (SI), Z12, Z0
+	VFMADD231PS.BCST 4(SI), Z12, Z1
+	VFMADD231PS.BCST 8(SI), Z12, Z2
+	VFMADD231PS.BCST 12(SI), Z12, Z3
+	VFMADD231PS.BCST 16(SI), Z12, Z4
+	VFMADD231PS.BCST 20(SI), Z12, Z5
+	VFMADD231PS.BCST 24(SI), Z12, Z6
+	VFMADD231PS.BCST 28(SI), Z12, Z7
+	VFMADD231PS.BCST 32(SI), Z12, Z8
+	VFMADD231PS.BCST 36(SI), Z12, Z9
+	VFMADD231PS.BCST 40(SI), Z12, Z10
+	VFMADD231PS.BCST 44(SI), Z12, Z11
+	ADDQ             $48, SI
+	ADDQ             $64, DI
+	DECQ             CX
+	JNZ              loop12
+
+store12:
+	MOVQ    DX, R9
+	VADDPS  (R9), Z0, Z0
+	VMOVUPS Z0, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z1, Z1
+	VMOVUPS Z1, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z2, Z2
+	VMOVUPS Z2, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z3, Z3
+	VMOVUPS Z3, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z4, Z4
+	VMOVUPS Z4, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z5, Z5
+	VMOVUPS Z5, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z6, Z6
+	VMOVUPS Z6, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z7, Z7
+	VMOVUPS Z7, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z8, Z8
+	VMOVUPS Z8, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z9, Z9
+	VMOVUPS Z9, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z10, Z10
+	VMOVUPS Z10, (R9)
+	DECQ    BX
+	JLE     done12
+	ADDQ    R8, R9
+	VADDPS  (R9), Z11, Z11
+	VMOVUPS Z11, (R9)
+
+done12:
+	VZEROUPPER
+	RET

@@ -1,0 +1,11 @@
+//go:build !amd64 || noasm
+
+package linalg
+
+const useAsm = false
+
+func kernelAcc(k int, ap, bp, c []float32, ldc, rows int) {
+	if k > 0 && rows > 0 {
+		kernelAccGo(k, ap, bp, c, ldc, min(rows, mr))
+	}
+}

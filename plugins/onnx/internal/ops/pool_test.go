@@ -1,0 +1,76 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/arthost/arthost/plugins/onnx/internal/nd"
+	"github.com/arthost/arthost/plugins/onnx/internal/onnxpb"
+)
+
+// naivePool2d is the direct definition of 2-D max/average pooling with
+// symmetric padding (count_include_pad=0).
+func naivePool2d(x *nd.Array, k, s, p int, isMax bool) *nd.Array {
+	n, c, ih, iw := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	oh, ow := (ih+2*p-k)/s+1, (iw+2*p-k)/s+1
+	y := nd.NewF(n, c, oh, ow)
+	for pl := 0; pl < n*c; pl++ {
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				best, sum, cnt := math.Inf(-1), 0.0, 0
+				for a := 0; a < k; a++ {
+					for b := 0; b < k; b++ {
+						yy, xx := i*s-p+a, j*s-p+b
+						if yy < 0 || yy >= ih || xx < 0 || xx >= iw {
+							continue
+						}
+						v := float64(x.F[(pl*ih+yy)*iw+xx])
+						best, sum, cnt = math.Max(best, v), sum+v, cnt+1
+					}
+				}
+				if isMax {
+					y.F[(pl*oh+i)*ow+j] = float32(best)
+				} else {
+					y.F[(pl*oh+i)*ow+j] = float32(sum / float64(cnt))
+				}
+			}
+		}
+	}
+	return y
+}
+
+// TestPool2dMatchesNaive covers the 2x2 fast path, the clipped-window path
+// and the generic N-d path (via the Indices output, which forces it).
+func TestPool2dMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ k, s, p int }{{2, 2, 0}, {3, 2, 1}, {3, 1, 1}, {2, 1, 0}, {3, 3, 0}} {
+		for _, isMax := range []bool{true, false} {
+			for _, outputs := range []int{1, 2} {
+				if outputs == 2 && !isMax {
+					continue
+				}
+				t.Run(fmt.Sprintf("k=%d/s=%d/p=%d/max=%v/outputs=%d", tc.k, tc.s, tc.p, isMax, outputs), func(t *testing.T) {
+					x := randArray(r, 2, 3, 9, 8)
+					attrs := NewAttrs([]*onnxpb.AttributeProto{intsAttr("kernel_shape", tc.k, tc.k),
+						intsAttr("strides", tc.s, tc.s), intsAttr("pads", tc.p, tc.p, tc.p, tc.p)})
+					k := &PoolKernel{n: &Node{Op: "MaxPool", Name: "p", Opset: 13, Attrs: attrs, NumOutputs: outputs}, Max: isMax}
+					got, err := k.Forward(&Ctx{Threads: 2}, []*nd.Array{x})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := naivePool2d(x, tc.k, tc.s, tc.p, isMax)
+					if !nd.EqualShape(got[0].Shape, want.Shape) {
+						t.Fatalf("shape %v, want %v", got[0].Shape, want.Shape)
+					}
+					for i := range want.F {
+						if d := math.Abs(float64(got[0].F[i] - want.F[i])); d > 1e-6 {
+							t.Fatalf("element %d: %g, want %g", i, got[0].F[i], want.F[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
