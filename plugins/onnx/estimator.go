@@ -40,7 +40,11 @@ type model struct {
 	layers     []string
 }
 
-func newEstimator() *estimator { return &estimator{reg: ops.NewRegistry()} }
+func newEstimator() *estimator {
+	reg := ops.NewRegistry()
+	ops.RegisterVJPs(reg) // backward rules for gradients.go and fit.go (issue 4)
+	return &estimator{reg: reg}
+}
 
 // Load reads the model from req.ModelPath or req.ModelBytes.
 func (e *estimator) Load(ctx context.Context, req sdk.LoadRequest) (sdk.Description, error) {

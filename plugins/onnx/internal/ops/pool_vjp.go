@@ -1,0 +1,188 @@
+package ops
+
+import (
+	"math"
+
+	"github.com/arthost/arthost/plugins/onnx/internal/nd"
+)
+
+// vjpPool is the backward rule of MaxPool and AveragePool. MaxPool sends
+// each output's gradient to the first maximal element of its window in
+// row-major window order (PyTorch's tie rule, and the forward pass's
+// Indices); AveragePool spreads it evenly over the elements the forward
+// pass counted (padding included when count_include_pad=1).
+func vjpPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.Array, error) {
+	pk, ok := unbind(k).(*PoolKernel)
+	if !ok {
+		return nil, errorf("pool vjp: kernel is %T", unbind(k))
+	}
+	res := grads(len(in))
+	gy := gout[0]
+	if gy == nil || !needAt(need, 0) {
+		return res, nil
+	}
+	if err := checkGout(pk.n.Op, gy, out[0]); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	sp := x.Shape[2:]
+	g, err := readGeom(pk.n, len(sp), nil)
+	if err != nil {
+		return nil, pk.n.Errorf("vjp: %v", err)
+	}
+	outSp, pb, pe, err := g.outShape(sp)
+	if err != nil {
+		return nil, pk.n.Errorf("vjp: %v", err)
+	}
+	planes, inSize, p := x.Shape[0]*x.Shape[1], prod(sp), prod(outSp)
+	dx := ctx.NewF(append([]int(nil), x.Shape...)...)
+	ctx.Parallel(planes, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp, dp, gp := x.F[pl*inSize:(pl+1)*inSize], dx.F[pl*inSize:(pl+1)*inSize], gy.F[pl*p:(pl+1)*p]
+			if len(sp) == 2 {
+				pk.pool2dBack(dp, xp, gp, sp, outSp, pb, pe, g)
+			} else {
+				pk.poolNdBack(dp, xp, gp, sp, outSp, pb, pe, g)
+			}
+		}
+	})
+	res[0] = dx
+	return res, nil
+}
+
+// pool2dBack is the 2-D backward pass of one plane, windows clipped as in
+// pool2d.
+func (k *PoolKernel) pool2dBack(dx, x, g []float32, in, out, pb, pe []int, geo *geom) {
+	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
+	kh, kw := geo.kernel[0], geo.kernel[1]
+	sh, sw, dh, dw := geo.strides[0], geo.strides[1], geo.dil[0], geo.dil[1]
+	for y := 0; y < oh; y++ {
+		y0 := y*sh - pb[0]
+		a0, a1 := clipWindow(y0, kh, dh, 0, ih)
+		pa0, pa1 := clipWindow(y0, kh, dh, -pb[0], ih+pe[0])
+		for xo := 0; xo < ow; xo++ {
+			x0 := xo*sw - pb[1]
+			b0, b1 := clipWindow(x0, kw, dw, 0, iw)
+			if a1 <= a0 || b1 <= b0 {
+				continue
+			}
+			gv := g[y*ow+xo]
+			if k.Max {
+				best, at := float32(math.Inf(-1)), -1
+				for a := a0; a < a1; a++ {
+					row := (y0 + a*dh) * iw
+					for b := b0; b < b1; b++ {
+						if v := x[row+x0+b*dw]; v > best || at < 0 {
+							best, at = v, row+x0+b*dw
+						}
+					}
+				}
+				dx[at] += gv
+				continue
+			}
+			cnt := (a1 - a0) * (b1 - b0)
+			if k.IncludePad {
+				pb0, pb1 := clipWindow(x0, kw, dw, -pb[1], iw+pe[1])
+				cnt = (pa1 - pa0) * (pb1 - pb0)
+			}
+			share := gv / float32(cnt)
+			for a := a0; a < a1; a++ {
+				row := dx[(y0+a*dh)*iw:]
+				for b := b0; b < b1; b++ {
+					row[x0+b*dw] += share
+				}
+			}
+		}
+	}
+}
+
+// poolNdBack is the N-d backward pass of one plane.
+func (k *PoolKernel) poolNdBack(dx, x, g []float32, sp, out, pb, pe []int, geo *geom) {
+	nsp := len(sp)
+	oidx, kidx := make([]int, nsp), make([]int, nsp)
+	kk := prod(geo.kernel)
+	inside := make([]int, 0, kk)
+	for q := range g {
+		unravel(q, out, oidx)
+		best, at, cnt := float32(math.Inf(-1)), -1, 0
+		inside = inside[:0]
+		for kq := 0; kq < kk; kq++ {
+			unravel(kq, geo.kernel, kidx)
+			flat, in, inPad := 0, true, true
+			for d := 0; d < nsp; d++ {
+				pos := oidx[d]*geo.strides[d] - pb[d] + kidx[d]*geo.dil[d]
+				if pos < 0 || pos >= sp[d] {
+					in = false
+					if pos < -pb[d] || pos >= sp[d]+pe[d] {
+						inPad = false
+					}
+				}
+				flat = flat*sp[d] + min(max(pos, 0), sp[d]-1)
+			}
+			if !in {
+				if k.IncludePad && inPad {
+					cnt++
+				}
+				continue
+			}
+			if k.Max {
+				if v := x[flat]; v > best || at < 0 {
+					best, at = v, flat
+				}
+				continue
+			}
+			inside = append(inside, flat)
+			cnt++
+		}
+		switch {
+		case k.Max && at >= 0:
+			dx[at] += g[q]
+		case !k.Max && cnt > 0:
+			share := g[q] / float32(cnt)
+			for _, f := range inside {
+				dx[f] += share
+			}
+		}
+	}
+}
+
+// vjpGlobalPool: GlobalAveragePool spreads g/size over each plane;
+// GlobalMaxPool sends g to the first maximal element.
+func vjpGlobalPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.Array, error) {
+	gk, ok := unbind(k).(*GlobalPoolKernel)
+	if !ok {
+		return nil, errorf("global pool vjp: kernel is %T", unbind(k))
+	}
+	res := grads(len(in))
+	gy := gout[0]
+	if gy == nil || !needAt(need, 0) {
+		return res, nil
+	}
+	if err := checkGout(gk.n.Op, gy, out[0]); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	planes, size := x.Shape[0]*x.Shape[1], prod(x.Shape[2:])
+	dx := nd.NewF(append([]int(nil), x.Shape...)...)
+	for pl := 0; pl < planes; pl++ {
+		xp, dp := x.F[pl*size:(pl+1)*size], dx.F[pl*size:(pl+1)*size]
+		if gk.Max {
+			at := 0
+			for i, v := range xp {
+				if v > xp[at] {
+					at = i
+				}
+			}
+			if size > 0 {
+				dp[at] = gy.F[pl]
+			}
+			continue
+		}
+		share := gy.F[pl] / float32(size)
+		for i := range dp {
+			dp[i] = share
+		}
+	}
+	res[0] = dx
+	return res, nil
+}
