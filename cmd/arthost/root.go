@@ -88,7 +88,7 @@ Arrays are NumPy .npy files. An estimator is given either by a plugin
 		newPluginsCmd(g), newInfoCmd(g), newPredictCmd(g), newLossCmd(g),
 		newLossGradientCmd(g), newClassGradientCmd(g), newActivationsCmd(g),
 		newFitCmd(g), newUncertaintyCmd(g),
-		newAttackCmd(g), newEvalCmd(g),
+		newAttackCmd(g), newEvalCmd(g), newDemoCmd(g),
 	)
 	return root
 }
