@@ -16,16 +16,7 @@ import (
 
 var pluginDir string
 
-func TestMain(m *testing.M) {
-	dir, err := hosttest.BuildPlugins()
-	if err != nil {
-		panic(err)
-	}
-	pluginDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hosttest.Main(m, &pluginDir) }
 
 func members(t *testing.T) []host.Estimator {
 	a := hosttest.StartLinear(t, pluginDir, remote.Config{Name: "a"})

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,16 +15,7 @@ import (
 
 var pluginDir string
 
-func TestMain(m *testing.M) {
-	dir, err := hosttest.BuildPlugins()
-	if err != nil {
-		panic(err)
-	}
-	pluginDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hosttest.Main(m, &pluginDir) }
 
 func input() tensor.Tensor {
 	x := tensor.New(tensor.Float64, 3, 4)

@@ -20,16 +20,7 @@ import (
 
 var pluginDir string
 
-func TestMain(m *testing.M) {
-	dir, err := hosttest.BuildPlugins()
-	if err != nil {
-		panic(err)
-	}
-	pluginDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { hosttest.Main(m, &pluginDir) }
 
 func batch(n int) tensor.Tensor {
 	x := tensor.New(tensor.Float32, n, 4)

@@ -23,6 +23,20 @@ func BuildPlugins() (string, error) {
 	return dir, err
 }
 
+// Main builds the plugins, points *dir at them, runs the tests and
+// removes them: the TestMain of every host package whose tests start real
+// plugin processes.
+func Main(m *testing.M, dir *string) {
+	d, err := BuildPlugins()
+	if err != nil {
+		panic(err)
+	}
+	*dir = d
+	code := m.Run()
+	os.RemoveAll(d)
+	os.Exit(code)
+}
+
 // RepoFile returns the path of a file given relative to the repository root.
 func RepoFile(rel string) string {
 	_, file, _, _ := runtime.Caller(0)
