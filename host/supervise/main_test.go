@@ -1,14 +1,12 @@
 package supervise_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/arthost/arthost/host/remote"
 	"github.com/arthost/arthost/host/supervise"
 	"github.com/arthost/arthost/internal/testbin"
+	"github.com/arthost/arthost/internal/testlog"
 	"github.com/arthost/arthost/shared/tensor"
 )
 
@@ -100,29 +99,11 @@ func answerError(x, y tensor.Tensor) error {
 	return nil
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startFaulty supervises the faulty plugin with the given options; the
 // supervisor is closed, and the process table checked, when t ends.
-func startFaulty(t *testing.T, opts map[string]string, cfg supervise.Config) (*supervise.Supervisor, *syncBuffer) {
+func startFaulty(t *testing.T, opts map[string]string, cfg supervise.Config) (*supervise.Supervisor, *testlog.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg.Remote.Name, cfg.Remote.Plugin = "faulty", "faulty"
 	cfg.Remote.Path = filepath.Join(pluginDir, "arthost-plugin-faulty")
 	cfg.Remote.Options = opts

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/arthost/arthost/internal/testlog"
 	"github.com/arthost/arthost/plugins/blackbox/internal/testmodel"
 	"github.com/arthost/arthost/sdk"
 	"github.com/arthost/arthost/sdk/sdktest"
@@ -534,29 +534,11 @@ func TestPythonCommand(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the plugin client's log goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestPluginProcess runs the conformance checks against the real plugin
 // executable and checks that it logs its query count when the host stops it.
 func TestPluginProcess(t *testing.T) {
 	srv := &testmodel.Server{Model: testmodel.Fixed()}
-	var logs syncBuffer
+	var logs testlog.Buffer
 	p, err := sdktest.LaunchWith(pluginBin, sdktest.LaunchOptions{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@
 package python
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -25,6 +24,7 @@ import (
 	"github.com/arthost/arthost/host"
 	"github.com/arthost/arthost/host/remote"
 	"github.com/arthost/arthost/internal/testbin"
+	"github.com/arthost/arthost/internal/testlog"
 	"github.com/arthost/arthost/sdk/sdktest"
 	"github.com/arthost/arthost/shared/tensor"
 )
@@ -99,7 +99,7 @@ func TestKilled(t *testing.T) {
 // stop, and it exits without being killed.
 func TestShutdownGraceful(t *testing.T) {
 	need(t)
-	var buf syncBuffer
+	var buf testlog.Buffer
 	log := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug})
 	e := start(t, "pysoftmax", launcher, smallModel, false, log)
 	e.Close()
@@ -111,23 +111,6 @@ func TestShutdownGraceful(t *testing.T) {
 	if s := buf.String(); strings.Contains(s, "failed to exit gracefully") {
 		t.Errorf("plugin had to be killed:\n%s", s)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func randomX(rng *rand.Rand, dt tensor.DType, n, d int) tensor.Tensor {
