@@ -45,6 +45,10 @@ bench: build ## benchmarks with ratios measured side by side in one run
 	@echo "== black-box plugin: HTTP query overhead and concurrency =="
 	$(GO) test -run '^$$' -bench . -count 5 ./plugins/blackbox/internal/httpsource/ ./plugins/blackbox/
 	@echo "== ONNX plugin: predict against torch (one thread) and ONNX Runtime =="
+	@# ONNX Runtime is a yardstick only, from npm, outside the repository.
+	@[ -d /tmp/ort/node_modules/onnxruntime-node ] || ! command -v npm >/dev/null || \
+		(mkdir -p /tmp/ort && cd /tmp/ort && ONNXRUNTIME_NODE_INSTALL=skip npm install --silent onnxruntime-node@1.30.0) || \
+		echo "bench: could not install onnxruntime-node; the ORT column is skipped"
 	plugins/onnx/bench/run.sh
 	@echo "== ONNX plugin: loss_gradient and all-class class_gradient against torch (one thread) =="
 	sh plugins/onnx/bench/grad_run.sh
