@@ -157,7 +157,10 @@ func (m *model) classGradRows(ctx context.Context, x *nd.Array, classes []int, r
 		defer done()
 		in, _ := m.g.Slot(m.input)
 		act := m.buffers().act
-		tiled := autodiff.Tile(m.g, env, in, reps, act.NewFDirty)
+		// seedClasses reads the logits and checks the output's size.
+		out, _ := m.g.Slot(m.output)
+		logits, _ := m.g.Slot(m.logits)
+		tiled := autodiff.Tile(m.g, env, in, reps, act.NewFDirty, out, logits)
 		defer m.release(act, tiled, env)
 		return m.seedClasses(tiled, n*reps, classes, reps)
 	}

@@ -209,9 +209,21 @@ func TestBatchLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	xs, _ := m.Slot("x")
-	tiled := Tile(m, env, xs, 3, nil)
+	tiled := Tile(m, env, xs, 3, nil, xs)
 	if v := tiled.Values[xs]; !nd.EqualShape(v.Shape, []int{6, 4}) || v.F[4*2] != 1 || v.F[4*3] != 5 {
 		t.Errorf("tiled input %v %v", v.Shape, v.F)
+	}
+	// Unless the caller reads it, the input only feeds Gemm's A with a
+	// constant B: its shape is repeated, not its data. The Gemm output
+	// feeds Softmax, whose backward rule reads values: repeated in full.
+	tiled = Tile(m, env, xs, 3, nil)
+	if v := tiled.Values[xs]; !nd.EqualShape(v.Shape, []int{6, 4}) || v.F != nil {
+		t.Errorf("shape-only input %v has data %v", v.Shape, v.F)
+	}
+	for s, v := range tiled.Values {
+		if s != xs && v != nil && v.DType == nd.Float32 && v.Shape[0] == 6 && len(v.F) != v.Len() {
+			t.Errorf("value %s %v not repeated in full", m.Names[s], v.Shape)
+		}
 	}
 }
 

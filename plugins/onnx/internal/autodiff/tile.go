@@ -110,15 +110,24 @@ func mixesRows(st graph.Step, dep []bool) bool {
 }
 
 // Tile returns an environment for the batch repeated reps times row-wise
-// (row i becomes rows i*reps .. i*reps+reps-1): the values computed from
-// slot are repeated, the others shared. Valid when BatchLocal holds. The
+// (row i becomes rows i*reps .. i*reps+reps-1) for a backward pass to
+// slot: the values computed from slot are repeated, the others shared.
+// Valid when BatchLocal holds. A repeated value that no backward rule
+// reads (ops.ShapeOnlyInput, ops.ShapeOnlyOutputs) and that is not in
+// read (values the caller reads itself) is a shape without data. The
 // repeated arrays come from alloc (every element is written), nd.NewF
 // when nil.
-func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...int) *nd.Array) *graph.Env {
+func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...int) *nd.Array, read ...int) *graph.Env {
 	if alloc == nil {
 		alloc = nd.NewF
 	}
 	dep := dependents(m, slot)
+	data := dataRead(m, dep)
+	for _, s := range read {
+		if s >= 0 && s < len(data) {
+			data[s] = true
+		}
+	}
 	out := &graph.Env{Values: make([]*nd.Array, len(env.Values))}
 	for s, v := range env.Values {
 		if !dep[s] || v == nil || v.DType != nd.Float32 || v.Rank() == 0 {
@@ -128,6 +137,10 @@ func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...in
 		n := v.Shape[0]
 		per := v.Len() / max(n, 1)
 		shape := append([]int{n * reps}, v.Shape[1:]...)
+		if !data[s] {
+			out.Values[s] = &nd.Array{DType: nd.Float32, Shape: shape}
+			continue
+		}
 		t := alloc(shape...)
 		for i := 0; i < n; i++ {
 			row := v.F[i*per : (i+1)*per]
@@ -138,4 +151,33 @@ func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...in
 		out.Values[s] = t
 	}
 	return out
+}
+
+// dataRead marks the values computed from the differentiated input (dep)
+// whose data a backward pass to that input may read: inputs and outputs
+// of steps whose backward rules are not known to need only their shapes.
+func dataRead(m *graph.Model, dep []bool) []bool {
+	data := make([]bool, len(dep))
+	for _, st := range m.Steps {
+		if !anyDep(dep, st.In) {
+			continue
+		}
+		need := make([]bool, len(st.In))
+		for j, s := range st.In {
+			need[j] = s >= 0 && dep[s]
+		}
+		for j, s := range st.In {
+			if need[j] && !ops.ShapeOnlyInput(st.Node.Op, j, need) {
+				data[s] = true
+			}
+		}
+		if !ops.ShapeOnlyOutputs(st.Node.Op) {
+			for _, o := range st.Out {
+				if o >= 0 {
+					data[o] = true
+				}
+			}
+		}
+	}
+	return data
 }

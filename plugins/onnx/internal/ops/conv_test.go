@@ -78,6 +78,12 @@ func TestConvPathsMatchNaive(t *testing.T) {
 		{17, 2, 6, 6, 20, 5, 3, 2, 1, 1},
 		{2, 3, 20, 33, 4, 3, 1, 1, 1, 1}, // rows of 33: contiguous 16-column runs
 		{1, 2, 4, 48, 3, 3, 1, 0, 1, 1},
+		{9, 8, 8, 8, 8, 3, 1, 1, 1, 1},  // rows of 8: two runs per panel
+		{7, 4, 3, 5, 5, 1, 1, 0, 1, 1},  // 1x1 kernel: runs end at rows
+		{40, 1, 1, 5, 3, 1, 1, 0, 1, 1}, // one-row images: runs end at samples
+		{6, 2, 7, 6, 3, 3, 1, 3, 2, 1},  // dilated, padded beyond the kernel
+		{5, 4, 8, 8, 6, 3, 1, 1, 1, 2},  // grouped, rows of 8
+		{3, 32, 4, 4, 4, 3, 1, 1, 1, 1}, // depth 288: two depth blocks
 	} {
 		name := fmt.Sprintf("%+v", tc)
 		t.Run(name, func(t *testing.T) {

@@ -151,6 +151,10 @@ func col2imAny(x []float32, c int, in []int, col []float32, ld, off int, out, pb
 	kh, kw := g.kernel[0], g.kernel[1]
 	sh, sw, dh, dw := g.strides[0], g.strides[1], g.dil[0], g.dil[1]
 	p := oh * ow
+	if sh == 1 && sw == 1 && ow == iw {
+		col2imSame(x, c, ih, iw, oh, col, ld, off, pb, g)
+		return
+	}
 	for ci := 0; ci < c; ci++ {
 		xc := x[ci*ih*iw : (ci+1)*ih*iw]
 		for a := 0; a < kh; a++ {
@@ -180,6 +184,65 @@ func col2imAny(x []float32, c int, in []int, col []float32, ld, off int, out, pb
 					for i, v := range r {
 						xr[x0+(lo+i)*sw] += v
 					}
+				}
+			}
+		}
+	}
+}
+
+// col2imSame is col2imAny for unit strides and output rows as wide as
+// the input's (a "same" convolution): output position q = y*iw + x of a
+// kernel offset lands on input q + delta, so one long loop adds the rows
+// that offset reaches, after zeroing (in col, scratch read only here) the
+// columns whose input column falls outside the image and would wrap into
+// a neighbouring row. Every input element receives the same terms in the
+// same order as the row-by-row loop.
+func col2imSame(x []float32, c, ih, iw, oh int, col []float32, ld, off int, pb []int, g *geom) {
+	kh, kw := g.kernel[0], g.kernel[1]
+	dh, dw := g.dil[0], g.dil[1]
+	p := oh * iw
+	for ci := 0; ci < c; ci++ {
+		xc := x[ci*ih*iw : (ci+1)*ih*iw]
+		for a := 0; a < kh; a++ {
+			dy := a*dh - pb[0]
+			ylo, yhi := max(0, -dy), min(oh, ih-dy)
+			if ylo >= yhi {
+				continue
+			}
+			for b := 0; b < kw; b++ {
+				dx := b*dw - pb[1]
+				xlo, xhi := max(0, -dx), min(iw, iw-dx)
+				if xlo >= xhi {
+					continue
+				}
+				row := col[(ci*kh*kw+a*kw+b)*ld+off:]
+				row = row[:p]
+				q0, q1 := ylo*iw+xlo, (yhi-1)*iw+xhi
+				// Columns outside [xlo, xhi) inside [q0, q1): a few per
+				// row, so plain loops rather than calls to clear.
+				if xlo > 0 {
+					for y := ylo + 1; y < yhi; y++ {
+						z := row[y*iw : y*iw+xlo]
+						for i := range z {
+							z[i] = 0
+						}
+					}
+				}
+				if xhi < iw {
+					for y := ylo; y < yhi-1; y++ {
+						z := row[y*iw+xhi : (y+1)*iw]
+						for i := range z {
+							z[i] = 0
+						}
+					}
+				}
+				delta := dy*iw + dx
+				src := row[q0:q1]
+				dst := xc[q0+delta : q1+delta]
+				done := addFast(dst, src)
+				dst, src = dst[done:], src[done:]
+				for i, v := range src {
+					dst[i] += v
 				}
 			}
 		}

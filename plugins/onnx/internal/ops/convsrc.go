@@ -44,6 +44,10 @@ func (s *patchSource) PanelB(jc, ncb, pc, kcb int, buf []float32) []float32 {
 			}
 		}
 		panel := buf[(jr/nr)*kcb*nr : (jr/nr+1)*kcb*nr]
+		if s.sw == 1 && cols == nr {
+			s.panelRuns(panel, pc, kcb, &off, &ys, &xs)
+			continue
+		}
 		// A full panel of one output row with unit stride reads 16
 		// consecutive inputs: copy them when the window row is inside.
 		run := cols == nr && s.sw == 1 && ys[0] == ys[nr-1] && off[nr-1]-off[0] == nr-1
@@ -77,4 +81,62 @@ func (s *patchSource) PanelB(jc, ncb, pc, kcb int, buf []float32) []float32 {
 		}
 	}
 	return buf
+}
+
+// panelRuns fills one full panel for a unit column stride: the panel's
+// columns split into runs sharing a sample and an output row, whose
+// inputs under one kernel offset are consecutive, so each run is copied
+// with its clipped edges zeroed instead of testing every element (small
+// images have rows shorter than a panel).
+func (s *patchSource) panelRuns(panel []float32, pc, kcb int, off, ys, xs *[linalg.NR]int) {
+	const nr = linalg.NR
+	var start [nr + 1]int
+	runs := 0
+	// A pointwise convolution reads whole rows: a run continues across
+	// output rows and ends only with its sample.
+	pointwise := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.ph == 0 && s.pw == 0 && s.ow == s.iw && s.oh == s.ih
+	for j := 0; j < nr; j++ {
+		if j == 0 || off[j] != off[j-1]+1 || (!pointwise && (ys[j] != ys[j-1] || xs[j] != xs[j-1]+1)) {
+			start[runs] = j
+			runs++
+		}
+	}
+	start[runs] = nr
+	kk := s.kh * s.kw
+	ih, iw := s.ih, s.iw
+	x := s.x
+	ci, rem := pc/kk, pc%kk
+	for r := 0; r < kcb; r++ {
+		row := (*[nr]float32)(panel[r*nr:])
+		dy, dx := (rem/s.kw)*s.dh, (rem%s.kw)*s.dw
+		delta := ci*ih*iw + dy*iw + dx
+		for t := 0; t < runs; t++ {
+			j0, j1 := start[t], start[t+1]
+			if pointwise {
+				src := off[j0] + delta
+				copy(row[j0:j1], x[src:src+j1-j0])
+				continue
+			}
+			if uint(ys[j0]+dy) >= uint(ih) {
+				clear(row[j0:j1])
+				continue
+			}
+			// Columns j of the run read input column xs[j0]+(j-j0)+dx:
+			// inside for j in [lo, hi).
+			x0 := xs[j0] + dx
+			lo, hi := j0+max(0, -x0), min(j1, j0+iw-x0)
+			if hi <= lo {
+				clear(row[j0:j1])
+				continue
+			}
+			clear(row[j0:lo])
+			src := off[lo] + delta
+			copy(row[lo:hi], x[src:src+hi-lo])
+			clear(row[hi:j1])
+		}
+		if rem++; rem == kk {
+			rem = 0
+			ci++
+		}
+	}
 }

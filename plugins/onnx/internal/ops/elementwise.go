@@ -112,8 +112,8 @@ func Softplus(x float32) float32 {
 func elementwiseDefs() []*Def {
 	return []*Def{
 		unarySlice("Relu", func(*Node) (func(dst, src []float32), error) { return reluSlice, nil }),
-		unary("Sigmoid", fixed(Sigmoid)),
-		unary("Tanh", fixed(f64(math.Tanh))),
+		unarySlice("Sigmoid", func(*Node) (func(dst, src []float32), error) { return sigmoidSlice, nil }),
+		unarySlice("Tanh", func(*Node) (func(dst, src []float32), error) { return tanhSlice, nil }),
 		unary("Exp", fixed(f64(math.Exp))),
 		unary("Log", fixed(f64(math.Log))),
 		unary("Sqrt", fixed(f64(math.Sqrt))),

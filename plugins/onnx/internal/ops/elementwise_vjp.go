@@ -63,6 +63,8 @@ func sliceVJP(op string, loop func(dx, g, x, y []float32)) VJP {
 var vjpRelu = sliceVJP("Relu", func(dx, g, x, _ []float32) {
 	x = x[:len(dx)]
 	g = g[:len(dx)]
+	done := reluMaskFast(dx, g, x)
+	dx, g, x = dx[done:], g[done:], x[done:]
 	for i, v := range x {
 		b := int64(int32(math.Float32bits(v)))
 		mask := uint32(uint64(-b) >> 63)

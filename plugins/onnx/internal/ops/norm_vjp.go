@@ -38,14 +38,30 @@ func vjpBatchNorm(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([
 	}
 	var dx *nd.Array
 	if needAt(need, 0) {
-		dx = zerosLike(x)
+		dx = ctx.newOut(append([]int(nil), x.Shape...)...) // every element is written
 	}
 	sg, sgx := make([]float64, per), make([]float64, per) // sum g, sum g (x-mean)
+	// The sums feed only the parameter gradients: input gradients alone
+	// (attacks) skip them and never read x.
+	sums := false
+	for i := 1; i <= 4; i++ {
+		sums = sums || (needAt(need, i) && at(in, i) != nil)
+	}
 	for s := 0; s < x.Shape[0]; s++ {
 		for c := 0; c < per; c++ {
 			off := (s*per + c) * inner
-			gs, xs := g.F[off:off+inner], x.F[off:off+inner]
+			gs := g.F[off : off+inner]
 			a, mu := float32(float64(gamma[c])*inv[c]), mean[c]
+			if !sums {
+				if dx != nil {
+					d := dx.F[off : off+inner]
+					for i, gv := range gs {
+						d[i] = gv * a
+					}
+				}
+				continue
+			}
+			xs := x.F[off : off+inner]
 			var t, tx float32
 			for i, gv := range gs {
 				t += gv

@@ -91,6 +91,9 @@ func (k *PadKernel) Forward(ctx *Ctx, in []*nd.Array) ([]*nd.Array, error) {
 	if _, err := nd.CheckedSize(toInt64s(shape)); err != nil {
 		return nil, k.n.Errorf("%v", err)
 	}
+	if k.Mode == "constant" && x.DType == nd.Float32 && nonNegative(pads) {
+		return []*nd.Array{padConstRows(ctx, x, shape, pads, value)}, nil
+	}
 	y := nd.New(x.DType, shape...)
 	st := nd.Strides(x.Shape)
 	idx := make([]int, r)
@@ -139,4 +142,48 @@ func reflect(p, n int) int {
 		p = period - p
 	}
 	return p
+}
+
+func nonNegative(v []int) bool {
+	for _, x := range v {
+		if x < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// padConstRows is constant padding of a float tensor by pads >= 0: the
+// output is filled with value (unless nothing is padded) and each
+// innermost row of x is copied to its place whole, instead of
+// locating every output element.
+func padConstRows(ctx *Ctx, x *nd.Array, shape, pads []int, value float32) *nd.Array {
+	r := x.Rank()
+	y := ctx.newOut(shape...)
+	if allZero(pads) {
+		copy(y.F, x.F)
+		return y
+	}
+	for i := range y.F {
+		y.F[i] = value
+	}
+	if x.Len() == 0 {
+		return y
+	}
+	if r == 0 {
+		copy(y.F, x.F)
+		return y
+	}
+	row := x.Shape[r-1]
+	yst := nd.Strides(shape)
+	idx := make([]int, r)
+	for src := 0; src < x.Len(); src += row {
+		unravel(src, x.Shape, idx)
+		off := 0
+		for d := 0; d < r; d++ {
+			off += (idx[d] + pads[d]) * yst[d]
+		}
+		copy(y.F[off:off+row], x.F[src:src+row])
+	}
+	return y
 }

@@ -74,3 +74,51 @@ func TestPool2dMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2BackTies checks the 2x2 max pool backward fast path
+// against the first-maximum rule on values full of ties, signed zeros,
+// infinities and NaNs, on odd sizes whose last row and column no window
+// covers.
+func TestMaxPool2x2BackTies(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pick := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-45, -1e-45}
+	for _, sz := range [][2]int{{8, 8}, {5, 7}, {2, 2}} {
+		ih, iw := sz[0], sz[1]
+		oh, ow := ih/2, iw/2
+		for trial := 0; trial < 200; trial++ {
+			x := make([]float32, ih*iw)
+			for i := range x {
+				x[i] = pick[r.IntN(len(pick))]
+				if trial%2 == 0 && x[i] != x[i] {
+					x[i] = 3 // half the trials without NaNs
+				}
+			}
+			g := make([]float32, oh*ow)
+			for i := range g {
+				g[i] = float32(i + 1)
+			}
+			want := make([]float32, ih*iw)
+			for y := 0; y < oh; y++ {
+				for xo := 0; xo < ow; xo++ {
+					best, at := float32(0), -1
+					for a := 0; a < 2; a++ {
+						for b := 0; b < 2; b++ {
+							i := (2*y+a)*iw + 2*xo + b
+							if v := x[i]; at < 0 || v > best {
+								best, at = v, i
+							}
+						}
+					}
+					want[at] += g[y*ow+xo]
+				}
+			}
+			got := make([]float32, ih*iw)
+			maxPool2x2Back(got, x, g, iw, oh, ow)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%dx%d x=%v: dx[%d] = %g, want %g", ih, iw, x, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -36,6 +36,16 @@ func vjpPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.
 	}
 	planes, inSize, p := x.Shape[0]*x.Shape[1], prod(sp), prod(outSp)
 	dx := ctx.NewF(append([]int(nil), x.Shape...)...)
+	if len(sp) == 2 && pk.max2x2(g, outSp, pb) && sp[0] == 2*outSp[0] && 2*outSp[1] <= sp[1] {
+		// Planes without a leftover row are one run of row pairs: one
+		// call over many planes, not a call per small plane.
+		oh, ow, iw := outSp[0], outSp[1], sp[1]
+		ctx.Parallel(planes, func(lo, hi int) {
+			maxPool2x2Back(dx.F[lo*inSize:hi*inSize], x.F[lo*inSize:hi*inSize], gy.F[lo*p:hi*p], iw, (hi-lo)*oh, ow)
+		})
+		res[0] = dx
+		return res, nil
+	}
 	ctx.Parallel(planes, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp, dp, gp := x.F[pl*inSize:(pl+1)*inSize], dx.F[pl*inSize:(pl+1)*inSize], gy.F[pl*p:(pl+1)*p]
@@ -56,6 +66,10 @@ func (k *PoolKernel) pool2dBack(dx, x, g []float32, in, out, pb, pe []int, geo *
 	ih, iw, oh, ow := in[0], in[1], out[0], out[1]
 	kh, kw := geo.kernel[0], geo.kernel[1]
 	sh, sw, dh, dw := geo.strides[0], geo.strides[1], geo.dil[0], geo.dil[1]
+	if k.max2x2(geo, out, pb) && 2*oh <= ih && 2*ow <= iw {
+		maxPool2x2Back(dx, x, g, iw, oh, ow)
+		return
+	}
 	for y := 0; y < oh; y++ {
 		y0 := y*sh - pb[0]
 		a0, a1 := clipWindow(y0, kh, dh, 0, ih)
@@ -185,4 +199,86 @@ func vjpGlobalPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) (
 	}
 	res[0] = dx
 	return res, nil
+}
+
+// max2x2 reports a 2x2, stride 2, undilated, unpadded 2-D max pool.
+func (k *PoolKernel) max2x2(geo *geom, out, pb []int) bool {
+	return k.Max && len(out) == 2 && geo.kernel[0] == 2 && geo.kernel[1] == 2 && geo.strides[0] == 2 && geo.strides[1] == 2 &&
+		geo.dil[0] == 1 && geo.dil[1] == 1 && pb[0] == 0 && pb[1] == 0
+}
+
+// maxPool2x2Back is pool2dBack for the 2x2, stride 2, unpadded max pool:
+// each output's gradient goes to the first maximal element of its window
+// in row-major order. Without NaNs the window is compared on
+// order-preserving integer keys (orderKey) and all four elements get
+// gv or +0 through bit masks: no data-dependent branch, which random
+// activations would mispredict. A window holding a NaN takes the float
+// comparisons of the general path (a NaN first element keeps the
+// gradient, a later one never takes it).
+func maxPool2x2Back(dx, x, g []float32, iw, oh, ow int) {
+	for yo := 0; yo < oh; yo++ {
+		o0 := 2 * yo * iw
+		r0, r1 := x[o0:o0+2*ow], x[o0+iw:o0+iw+2*ow]
+		d0, d1 := dx[o0:o0+2*ow], dx[o0+iw:o0+iw+2*ow]
+		gr := g[yo*ow : (yo+1)*ow]
+		for xo, gv := range gr {
+			j := 2 * xo
+			if j+1 >= len(r0) || j+1 >= len(r1) || j+1 >= len(d0) || j+1 >= len(d1) {
+				return // unreachable: lets the compiler drop bounds checks
+			}
+			ua, ub, uc, ue := math.Float32bits(r0[j]), math.Float32bits(r0[j+1]), math.Float32bits(r1[j]), math.Float32bits(r1[j+1])
+			if max(ua&0x7fffffff, ub&0x7fffffff, uc&0x7fffffff, ue&0x7fffffff) > 0x7f800000 {
+				maxWindowNaN(d0[j:j+2], d1[j:j+2], r0[j], r0[j+1], r1[j], r1[j+1], gv)
+				continue
+			}
+			ka, kb, kc, ke := orderKey(ua), orderKey(ub), orderKey(uc), orderKey(ue)
+			m := max(ka, kb, kc, ke)
+			ma := eqMask(ka, m)
+			mb := eqMask(kb, m) &^ ma
+			mc := eqMask(kc, m) &^ (ma | mb)
+			me := ^(ma | mb | mc)
+			gb := math.Float32bits(gv)
+			d0[j] += math.Float32frombits(gb & ma)
+			d0[j+1] += math.Float32frombits(gb & mb)
+			d1[j] += math.Float32frombits(gb & mc)
+			d1[j+1] += math.Float32frombits(gb & me)
+		}
+	}
+}
+
+// maxWindowNaN is the general first-maximum rule on one 2x2 window.
+func maxWindowNaN(d0, d1 []float32, a, b, c, e, gv float32) {
+	best, at := a, 0
+	if b > best {
+		best, at = b, 1
+	}
+	if c > best {
+		best, at = c, 2
+	}
+	if e > best {
+		at = 3
+	}
+	switch at {
+	case 0:
+		d0[0] += gv
+	case 1:
+		d0[1] += gv
+	case 2:
+		d1[0] += gv
+	default:
+		d1[1] += gv
+	}
+}
+
+// eqMask is all ones when a == b, else 0.
+func eqMask(a, b int32) uint32 {
+	d := uint32(a ^ b)
+	return (d|-d)>>31 - 1
+}
+
+// orderKey maps the bits of a non-NaN float32 to an int32 with the same
+// order, -0 and +0 sharing the key 0 (they compare equal as floats).
+func orderKey(u uint32) int32 {
+	s := int32(u) >> 31 // -1 for negative values, else 0
+	return int32(u) ^ (s & 0x7fffffff) - s
 }

@@ -229,12 +229,13 @@ func buildConcat(n *Node) (Kernel, error) {
 		return nil, n.Errorf("missing required attribute axis")
 	}
 	return one(func(ctx *Ctx, in []*nd.Array) (*nd.Array, error) {
-		return Concat(n, in, axis)
+		return Concat(ctx, n, in, axis)
 	}), nil
 }
 
-// Concat joins the non-nil inputs along axis.
-func Concat(n *Node, in []*nd.Array, axis int) (*nd.Array, error) {
+// Concat joins the non-nil inputs along axis (a float output from ctx's
+// arena: every element is written).
+func Concat(ctx *Ctx, n *Node, in []*nd.Array, axis int) (*nd.Array, error) {
 	var xs []*nd.Array
 	for _, x := range in {
 		if x != nil {
@@ -262,7 +263,12 @@ func Concat(n *Node, in []*nd.Array, axis int) (*nd.Array, error) {
 		}
 		shape[a] += x.Shape[a]
 	}
-	y := nd.New(xs[0].DType, shape...)
+	var y *nd.Array
+	if xs[0].DType == nd.Float32 {
+		y = ctx.newOut(shape...)
+	} else {
+		y = nd.New(xs[0].DType, shape...)
+	}
 	outer := nd.Size(shape[:a])
 	rowOut := nd.Size(shape[a:])
 	off := 0
@@ -320,12 +326,12 @@ func buildSplit(n *Node) (Kernel, error) {
 		if total != dim || len(parts) != n.NumOutputs {
 			return nil, n.Errorf("split %v does not divide axis %d of shape %v into %d outputs", parts, axis, x.Shape, n.NumOutputs)
 		}
-		return SplitAxis(x, a, parts), nil
+		return SplitAxis(ctx, x, a, parts), nil
 	}), nil
 }
 
 // SplitAxis cuts x along axis a into pieces of the given sizes.
-func SplitAxis(x *nd.Array, a int, parts []int) []*nd.Array {
+func SplitAxis(ctx *Ctx, x *nd.Array, a int, parts []int) []*nd.Array {
 	outer, inner := nd.Size(x.Shape[:a]), nd.Size(x.Shape[a+1:])
 	row := x.Shape[a] * inner
 	var out []*nd.Array
@@ -333,7 +339,12 @@ func SplitAxis(x *nd.Array, a int, parts []int) []*nd.Array {
 	for _, p := range parts {
 		shape := append([]int(nil), x.Shape...)
 		shape[a] = p
-		y := nd.New(x.DType, shape...)
+		var y *nd.Array
+		if x.DType == nd.Float32 {
+			y = ctx.newOut(shape...) // every element is written
+		} else {
+			y = nd.New(x.DType, shape...)
+		}
 		for o := 0; o < outer; o++ {
 			src := o*row + off*inner
 			if y.DType == nd.Float32 {

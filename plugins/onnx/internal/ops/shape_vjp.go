@@ -78,7 +78,7 @@ func vjpConcat(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*n
 			idx = append(idx, i)
 		}
 	}
-	pieces := SplitAxis(gout[0], a, parts)
+	pieces := SplitAxis(ctx, gout[0], a, parts)
 	for j, i := range idx {
 		if needAt(need, i) && in[i].DType == nd.Float32 {
 			res[i] = pieces[j]
@@ -111,7 +111,7 @@ func vjpSplit(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd
 		}
 		parts = append(parts, g)
 	}
-	dx, err := Concat(n, parts, n.Attrs.Int("axis", 0))
+	dx, err := Concat(ctx, n, parts, n.Attrs.Int("axis", 0))
 	if err != nil {
 		return nil, err
 	}
