@@ -6,6 +6,7 @@ package shared
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -58,28 +59,32 @@ func PluginSet(server estimatorv1.EstimatorServer) plugin.PluginSet {
 	return plugin.PluginSet{PluginName: &EstimatorPlugin{Impl: server}}
 }
 
-// Flow-control windows and socket buffers sized for tensors: with gRPC's
-// defaults (64 KiB windows grown by BDP probing, 32 KiB buffers) a large
-// tensor crawls through the local socket in many small round trips.
-const (
-	flowWindow = 32 << 20
-	ioBuffer   = 1 << 20
-)
+// Socket buffers sized for tensors sent inline (gRPC's default is 32
+// KiB); they are allocated once per connection, not per call.
+//
+// The flow-control windows stay at gRPC's default on purpose: setting
+// them turns off gRPC's bandwidth-delay probing, which grows the windows
+// by itself for large messages (to 16 MiB), and measured on a unix
+// socket it made every small call about 10 µs slower while helping only
+// inline messages of several MiB. Tensors of ShmThreshold and more travel
+// through shared memory anyway (tensor.Spool).
+const ioBuffer = 1 << 20
 
-// ServerOptions raise the message caps and windows on the plugin side.
+// ServerOptions raise the message caps and buffers on the plugin side,
+// and run calls on a few long-lived worker goroutines rather than one new
+// goroutine per call (gRPC still starts one when every worker is busy).
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
 		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer),
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 	}
 }
 
-// DialOptions raise the message caps and windows on the host side.
+// DialOptions raise the message caps and buffers on the host side.
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
-		grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
 		grpc.WithReadBufferSize(ioBuffer), grpc.WithWriteBufferSize(ioBuffer),
 	}
 }

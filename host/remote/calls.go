@@ -84,6 +84,10 @@ func (e *Estimator) chunked(ctx context.Context, method string, x, y tensor.Tens
 		out, err := f(cctx, px, py, lo, hi)
 		cancel()
 		if err != nil {
+			// The plugin may not have read its input: do not leave it in
+			// the spool (a plugin still reading keeps its open file).
+			e.spool.Discard(px)
+			e.spool.Discard(py)
 			return tensor.Tensor{}, e.wrap(method, err)
 		}
 		t, err := e.decode(out)
@@ -219,6 +223,8 @@ func (e *Estimator) Fit(ctx context.Context, x, y tensor.Tensor, opts host.FitOp
 	defer cancel()
 	stream, err := e.rpc.Fit(ctx, &estimatorv1.FitRequest{X: px, Labels: py, Epochs: int64(opts.Epochs), BatchSize: int64(opts.BatchSize), Options: opts.Options})
 	if err != nil {
+		e.spool.Discard(px)
+		e.spool.Discard(py)
 		return e.wrap("fit", err)
 	}
 	done := false

@@ -202,7 +202,8 @@ func (e *Estimator) Exited() bool { return e.client.Exited() }
 func (e *Estimator) Close() error {
 	e.client.Kill()
 	if e.spool != nil {
-		os.RemoveAll(e.spool.Dir)
+		e.spool.Close()
+		tensor.RemoveSpoolDir(e.spool.Dir)
 	}
 	return nil
 }

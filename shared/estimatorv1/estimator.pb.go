@@ -185,9 +185,14 @@ func (Reduction) EnumDescriptor() ([]byte, []int) {
 // Large tensors may travel through shared memory instead: shm_file then
 // names a file (a bare name, no path) in the shared-memory folder the host
 // gave the plugin in the ARTHOST_SHM_DIR environment variable, data is
-// empty, and the receiver reads the bytes from the file and removes it. A
-// sender uses shm_file only when the other side says it can (the plugin's
-// shared_memory capability; the host always can); others ignore the field.
+// empty, the file holds exactly the tensor's bytes, and the receiver reads
+// them and takes the file out of the folder: it removes it, or parks it
+// for reuse in the pool folder (ARTHOST_SHM_DIR + ".free", when it exists
+// and holds fewer than 4 files) under a new name starting "free-". A
+// sender may take a parked file (rename it into the folder, resize it,
+// overwrite it) instead of creating one. A sender uses shm_file only when
+// the other side says it can (the plugin's shared_memory capability; the
+// host always can); others ignore the field.
 type Tensor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Dtype         DType                  `protobuf:"varint,1,opt,name=dtype,proto3,enum=arthost.v1.DType" json:"dtype,omitempty"`

@@ -5,14 +5,82 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/arthost/arthost/host/remote"
 	"github.com/arthost/arthost/sdk"
+	"github.com/arthost/arthost/shared"
+	"github.com/arthost/arthost/shared/estimatorv1"
 	"github.com/arthost/arthost/shared/tensor"
 )
+
+// floorSocketEnv makes the test binary, re-run as a child, serve the
+// floor: a bare gRPC server whose Predict answers a fixed (1, 10) tensor
+// without touching the input, over a unix socket, with the contract's
+// server options but no go-plugin, no TLS and no SDK. Predict through the
+// plugin cannot be faster than a call to it.
+const floorSocketEnv = "ARTHOST_BENCH_FLOOR_SOCKET"
+
+func init() {
+	if sock := os.Getenv(floorSocketEnv); sock != "" {
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		s := grpc.NewServer(shared.ServerOptions()...)
+		estimatorv1.RegisterEstimatorServer(s, floorServer{y: tensor.New(tensor.Float32, 1, 10)})
+		s.Serve(l)
+		os.Exit(0)
+	}
+}
+
+type floorServer struct {
+	estimatorv1.UnimplementedEstimatorServer
+	y tensor.Tensor
+}
+
+func (f floorServer) Predict(context.Context, *estimatorv1.PredictRequest) (*estimatorv1.PredictResponse, error) {
+	p, err := tensor.ToProto(f.y)
+	return &estimatorv1.PredictResponse{Y: p}, err
+}
+
+// startFloor runs the floor server in a child process and returns a
+// client dialled with the contract's options.
+func startFloor(b *testing.B) estimatorv1.EstimatorClient {
+	sock := filepath.Join(b.TempDir(), "floor.sock")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), floorSocketEnv+"="+sock)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if i == 500 {
+			b.Fatal("floor server did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, shared.DialOptions()...)
+	cc, err := grpc.NewClient("unix://"+sock, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cc.Close() })
+	return estimatorv1.NewEstimatorClient(cc)
+}
 
 // mnistSized writes a random 784-feature, 10-class model.
 func mnistSized(b *testing.B) string {
@@ -56,8 +124,37 @@ func BenchmarkPredict(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	plain, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model, DisableAutoMTLS: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer plain.Close()
+	floor := startFloor(b)
 	for _, n := range []int{1, 64, 1024} {
 		x := input(n, 784)
+		if n == 1 {
+			px, err := tensor.ToProto(x)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("batch=1/side=grpcfloor", func(b *testing.B) {
+				for b.Loop() {
+					cctx, cancel := context.WithTimeout(ctx, time.Minute)
+					_, err := floor.Predict(cctx, &estimatorv1.PredictRequest{X: px})
+					cancel()
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("batch=1/side=remote-nomtls", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := plain.Predict(ctx, x, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 		b.Run(fmt.Sprintf("batch=%d/side=inprocess", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := local.Predict(ctx, x, false); err != nil {
