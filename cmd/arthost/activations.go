@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arthost/arthost/host"
+	"github.com/arthost/arthost/shared/tensor"
 )
 
 func newActivationsCmd(g *globals) *cobra.Command {
@@ -15,16 +16,8 @@ func newActivationsCmd(g *globals) *cobra.Command {
 		Example: "  arthost activations --plugin onnx --model cnn.onnx --input x.npy --layer 2 --output a.npy",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withEstimator(cmd, g, &est, func(e host.Estimator) error {
-				x, err := readInput(input)
-				if err != nil {
-					return err
-				}
-				a, err := e.Activations(cmd.Context(), x, layer)
-				if err != nil {
-					return err
-				}
-				return writeOutput(output, a)
+			return mapArray(cmd, g, &est, input, output, func(e host.Estimator, x tensor.Tensor) (tensor.Tensor, error) {
+				return e.Activations(cmd.Context(), x, layer)
 			})
 		},
 	}
@@ -46,16 +39,8 @@ func newUncertaintyCmd(g *globals) *cobra.Command {
 		Example: "  arthost uncertainty --plugin gp --model gp.json --input x.npy --output v.npy",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withEstimator(cmd, g, &est, func(e host.Estimator) error {
-				x, err := readInput(input)
-				if err != nil {
-					return err
-				}
-				v, err := e.PredictUncertainty(cmd.Context(), x)
-				if err != nil {
-					return err
-				}
-				return writeOutput(output, v)
+			return mapArray(cmd, g, &est, input, output, func(e host.Estimator, x tensor.Tensor) (tensor.Tensor, error) {
+				return e.PredictUncertainty(cmd.Context(), x)
 			})
 		},
 	}

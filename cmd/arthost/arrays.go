@@ -3,6 +3,10 @@ package main
 import (
 	"fmt"
 
+	"github.com/spf13/cobra"
+
+	"github.com/arthost/arthost/host"
+
 	"github.com/arthost/arthost/internal/npyfile"
 	"github.com/arthost/arthost/shared/tensor"
 )
@@ -45,4 +49,20 @@ func writeOutput(path string, t tensor.Tensor) error {
 		return fmt.Errorf("output: %w", err)
 	}
 	return nil
+}
+
+// mapArray is the shape of the array commands: open the estimator, read
+// --input, compute, write --output.
+func mapArray(cmd *cobra.Command, g *globals, est *estimatorFlags, input, output string, f func(e host.Estimator, x tensor.Tensor) (tensor.Tensor, error)) error {
+	return withEstimator(cmd, g, est, func(e host.Estimator) error {
+		x, err := readInput(input)
+		if err != nil {
+			return err
+		}
+		y, err := f(e, x)
+		if err != nil {
+			return err
+		}
+		return writeOutput(output, y)
+	})
 }

@@ -25,25 +25,15 @@ func newPredictCmd(g *globals) *cobra.Command {
 		Example: "  arthost predict --plugin linear --model model.json --input x.npy --output y.npy",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withEstimator(cmd, g, &est, func(e host.Estimator) error {
-				x, err := readInput(input)
-				if err != nil {
-					return err
+			return mapArray(cmd, g, &est, input, output, func(e host.Estimator, x tensor.Tensor) (tensor.Tensor, error) {
+				if !raw {
+					return e.Predict(cmd.Context(), x, logits)
 				}
-				var y tensor.Tensor
-				if raw {
-					r, ok := e.(rawPredictor)
-					if !ok {
-						return fmt.Errorf("%s predict: --raw needs an ensemble", e.Describe().Name)
-					}
-					y, err = r.PredictRaw(cmd.Context(), x, logits)
-				} else {
-					y, err = e.Predict(cmd.Context(), x, logits)
+				r, ok := e.(rawPredictor)
+				if !ok {
+					return tensor.Tensor{}, fmt.Errorf("%s predict: --raw needs an ensemble", e.Describe().Name)
 				}
-				if err != nil {
-					return err
-				}
-				return writeOutput(output, y)
+				return r.PredictRaw(cmd.Context(), x, logits)
 			})
 		},
 	}
