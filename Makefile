@@ -53,7 +53,9 @@ bench: build ## benchmarks with ratios measured side by side in one run
 	@echo "== ONNX plugin: loss_gradient and all-class class_gradient against torch (one thread) =="
 	sh plugins/onnx/bench/grad_run.sh
 	@echo "== PGD through the plugin boundary (attack time beyond the plugin's own gradient calls: gradonly) =="
-	$(GO) test -run '^$$' -bench PGD -count 5 ./host/attack/ | $(GO) run ./internal/cmd/benchratio -num remote -den gradonly
+	$(GO) test -run '^$$' -bench PGD -count 5 ./host/attack/ > $(BIN)/bench-pgd.txt || { cat $(BIN)/bench-pgd.txt; exit 1; }
+	$(GO) run ./internal/cmd/benchratio -num remote -den inprocess < $(BIN)/bench-pgd.txt
+	$(GO) run ./internal/cmd/benchratio -num remote -den gradonly < $(BIN)/bench-pgd.txt
 	@echo "== scikit-learn plugin: predict_proba of 1000 rows per family against scikit-learn =="
 	plugins/sklearn/bench/bench.sh
 	@echo "== Gaussian process: fit/predict against scikit-learn, analytic vs finite-difference gradients =="
