@@ -3,7 +3,6 @@ package tensor
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/arthost/arthost/shared/estimatorv1"
@@ -34,13 +33,13 @@ func ToProto(t Tensor) (*estimatorv1.Tensor, error) {
 	switch t.DType {
 	case Float32:
 		p.Dtype = estimatorv1.DType_DTYPE_FLOAT32
-		p.Data = float32Bytes(t.F32)
+		p.Data = asBytes(t.F32)
 	case Float64:
 		p.Dtype = estimatorv1.DType_DTYPE_FLOAT64
-		p.Data = float64Bytes(t.F64)
+		p.Data = asBytes(t.F64)
 	case Int64:
 		p.Dtype = estimatorv1.DType_DTYPE_INT64
-		p.Data = int64Bytes(t.I64)
+		p.Data = asBytes(t.I64)
 	}
 	return p, nil
 }
@@ -81,11 +80,11 @@ func FromProto(p *estimatorv1.Tensor) (Tensor, error) {
 	t := Tensor{DType: d, Shape: shape}
 	switch d {
 	case Float32:
-		t.F32 = bytesFloat32(p.Data)
+		t.F32 = fromBytes[float32](p.Data)
 	case Float64:
-		t.F64 = bytesFloat64(p.Data)
+		t.F64 = fromBytes[float64](p.Data)
 	case Int64:
-		t.I64 = bytesInt64(p.Data)
+		t.I64 = fromBytes[int64](p.Data)
 	}
 	return t, nil
 }
@@ -93,44 +92,22 @@ func FromProto(p *estimatorv1.Tensor) (Tensor, error) {
 // The byte views below reinterpret memory in place when the host is
 // little-endian and the slice is aligned, and copy otherwise.
 
-func float32Bytes(v []float32) []byte {
-	if len(v) == 0 {
-		return []byte{}
-	}
-	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
-	}
-	b := make([]byte, len(v)*4)
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[i*4:], math.Float32bits(x))
-	}
-	return b
-}
+// element is a type a tensor holds.
+type element interface{ float32 | float64 | int64 }
 
-func float64Bytes(v []float64) []byte {
+// asBytes views v as its little-endian bytes: in place on little-endian
+// hosts, encoded into a new slice elsewhere.
+func asBytes[T element](v []T) []byte {
 	if len(v) == 0 {
 		return []byte{}
 	}
+	size := int(unsafe.Sizeof(v[0]))
 	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*8)
+		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*size)
 	}
-	b := make([]byte, len(v)*8)
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[i*8:], math.Float64bits(x))
-	}
-	return b
-}
-
-func int64Bytes(v []int64) []byte {
-	if len(v) == 0 {
-		return []byte{}
-	}
-	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*8)
-	}
-	b := make([]byte, len(v)*8)
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[i*8:], uint64(x))
+	b := make([]byte, len(v)*size)
+	if _, err := binary.Encode(b, binary.LittleEndian, v); err != nil {
+		panic("tensor: encode: " + err.Error())
 	}
 	return b
 }
@@ -139,47 +116,21 @@ func aligned(b []byte, n uintptr) bool {
 	return uintptr(unsafe.Pointer(&b[0]))%n == 0
 }
 
-func bytesFloat32(b []byte) []float32 {
-	n := len(b) / 4
+// fromBytes views little-endian bytes as values: in place when the host is
+// little-endian and b is aligned, decoded into a new slice otherwise.
+func fromBytes[T element](b []byte) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	n := len(b) / size
 	if n == 0 {
-		return []float32{}
+		return []T{}
 	}
-	if littleEndian && aligned(b, 4) {
-		return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n)
+	if littleEndian && aligned(b, uintptr(size)) {
+		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*4:]))
-	}
-	return v
-}
-
-func bytesFloat64(b []byte) []float64 {
-	n := len(b) / 8
-	if n == 0 {
-		return []float64{}
-	}
-	if littleEndian && aligned(b, 8) {
-		return unsafe.Slice((*float64)(unsafe.Pointer(&b[0])), n)
-	}
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[i*8:]))
-	}
-	return v
-}
-
-func bytesInt64(b []byte) []int64 {
-	n := len(b) / 8
-	if n == 0 {
-		return []int64{}
-	}
-	if littleEndian && aligned(b, 8) {
-		return unsafe.Slice((*int64)(unsafe.Pointer(&b[0])), n)
-	}
-	v := make([]int64, n)
-	for i := range v {
-		v[i] = int64(binary.LittleEndian.Uint64(b[i*8:]))
+	v := make([]T, n)
+	if _, err := binary.Decode(b[:n*size], binary.LittleEndian, v); err != nil {
+		panic("tensor: decode: " + err.Error())
 	}
 	return v
 }

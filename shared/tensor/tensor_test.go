@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -147,5 +148,19 @@ func TestSliceConcat(t *testing.T) {
 	}
 	if _, err := Concat([]Tensor{x, FromFloat32([]float32{1}, 1, 1)}); err == nil {
 		t.Fatal("concat of mismatched rows accepted")
+	}
+}
+
+// TestFromBytesMisaligned decodes bytes that do not start on an element
+// boundary, the path that copies instead of viewing in place.
+func TestFromBytesMisaligned(t *testing.T) {
+	want := []float64{1.5, -2, math.MaxFloat64}
+	raw := append([]byte{0}, asBytes(want)...)
+	got := fromBytes[float64](raw[1:])
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatal(diff)
+	}
+	if &got[0] == (*float64)(unsafe.Pointer(&raw[1])) {
+		t.Fatal("misaligned bytes were viewed in place")
 	}
 }
