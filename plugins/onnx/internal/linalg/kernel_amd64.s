@@ -2,11 +2,12 @@
 
 #include "textflag.h"
 
-// func kernel6x16acc(k int, ap, bp, c *float32, ldc, astride, rows int)
+// func kernel6x16acc(k int, ap, bp, c *float32, ldc, astride, rows, set int)
 // C[i][j] += sum_p ap[p*astride/4+i] * bp[p*16+j], i < rows <= 6, j < 16,
-// where C rows are ldc floats apart. Y0..Y11 accumulate the tile (two
-// 8-wide halves per row). AVX2 + FMA.
-TEXT ·kernel6x16acc(SB), NOSPLIT, $0-56
+// where C rows are ldc floats apart; with set = 1, C[i][j] = the sum (the
+// old C, which may be garbage, is masked to zero before the add). Y0..Y11
+// accumulate the tile (two 8-wide halves per row). AVX2 + FMA.
+TEXT ·kernel6x16acc(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ bp+16(FP), DI
@@ -57,44 +58,62 @@ loop6:
 	JNZ          loop6
 
 store6:
-	MOVQ    DX, R9
-	VADDPS  (R9), Y0, Y0
-	VADDPS  32(R9), Y1, Y1
+	// Y12 = all ones to add C, or zeros to overwrite it (set = 1).
+	MOVQ         set+56(FP), AX
+	NEGQ         AX
+	NOTQ         AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	MOVQ         DX, R9
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y0, Y0
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y1, Y1
 	VMOVUPS Y0, (R9)
 	VMOVUPS Y1, 32(R9)
 	DECQ    BX
 	JLE     done6
 	ADDQ    R8, R9
-	VADDPS  (R9), Y2, Y2
-	VADDPS  32(R9), Y3, Y3
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y2, Y2
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y3, Y3
 	VMOVUPS Y2, (R9)
 	VMOVUPS Y3, 32(R9)
 	DECQ    BX
 	JLE     done6
 	ADDQ    R8, R9
-	VADDPS  (R9), Y4, Y4
-	VADDPS  32(R9), Y5, Y5
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y4, Y4
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y5, Y5
 	VMOVUPS Y4, (R9)
 	VMOVUPS Y5, 32(R9)
 	DECQ    BX
 	JLE     done6
 	ADDQ    R8, R9
-	VADDPS  (R9), Y6, Y6
-	VADDPS  32(R9), Y7, Y7
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y6, Y6
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y7, Y7
 	VMOVUPS Y6, (R9)
 	VMOVUPS Y7, 32(R9)
 	DECQ    BX
 	JLE     done6
 	ADDQ    R8, R9
-	VADDPS  (R9), Y8, Y8
-	VADDPS  32(R9), Y9, Y9
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y8, Y8
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y9, Y9
 	VMOVUPS Y8, (R9)
 	VMOVUPS Y9, 32(R9)
 	DECQ    BX
 	JLE     done6
 	ADDQ    R8, R9
-	VADDPS  (R9), Y10, Y10
-	VADDPS  32(R9), Y11, Y11
+	VANDPS  (R9), Y12, Y13
+	VADDPS  Y13, Y10, Y10
+	VANDPS  32(R9), Y12, Y13
+	VADDPS  Y13, Y11, Y11
 	VMOVUPS Y10, (R9)
 	VMOVUPS Y11, 32(R9)
 
@@ -102,10 +121,11 @@ done6:
 	VZEROUPPER
 	RET
 
-// func kernel12x16acc(k int, ap, bp, c *float32, ldc, rows int)
-// C[i][j] += sum_p ap[p*12+i] * bp[p*16+j], i < rows <= 12, j < 16. Z0..Z11
-// hold one 16-wide row each; A values are broadcast from memory. AVX-512F.
-TEXT ·kernel12x16acc(SB), NOSPLIT, $0-48
+// func kernel12x16acc(k int, ap, bp, c *float32, ldc, rows, set int)
+// C[i][j] += sum_p ap[p*12+i] * bp[p*16+j], i < rows <= 12, j < 16, or
+// with set = 1, C[i][j] = the sum (old C masked to zero). Z0..Z11 hold one
+// 16-wide row each; A values are broadcast from memory. AVX-512F.
+TEXT ·kernel12x16acc(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ ap+8(FP), SI
 	MOVQ bp+16(FP), DI
@@ -148,65 +168,157 @@ loop12:
 	JNZ              loop12
 
 store12:
-	MOVQ    DX, R9
-	VADDPS  (R9), Z0, Z0
+	// Z13 = all ones to add C, or zeros to overwrite it (set = 1).
+	MOVQ         set+48(FP), AX
+	NEGQ         AX
+	NOTQ         AX
+	VPBROADCASTD AX, Z13
+	MOVQ         DX, R9
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z0, Z0
 	VMOVUPS Z0, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z1, Z1
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z1, Z1
 	VMOVUPS Z1, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z2, Z2
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z2, Z2
 	VMOVUPS Z2, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z3, Z3
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z3, Z3
 	VMOVUPS Z3, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z4, Z4
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z4, Z4
 	VMOVUPS Z4, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z5, Z5
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z5, Z5
 	VMOVUPS Z5, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z6, Z6
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z6, Z6
 	VMOVUPS Z6, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z7, Z7
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z7, Z7
 	VMOVUPS Z7, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z8, Z8
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z8, Z8
 	VMOVUPS Z8, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z9, Z9
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z9, Z9
 	VMOVUPS Z9, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z10, Z10
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z10, Z10
 	VMOVUPS Z10, (R9)
 	DECQ    BX
 	JLE     done12
 	ADDQ    R8, R9
-	VADDPS  (R9), Z11, Z11
+	VPANDD  (R9), Z13, Z14
+	VADDPS  Z14, Z11, Z11
 	VMOVUPS Z11, (R9)
 
 done12:
 	VZEROUPPER
+	RET
+
+// func packA12AVX(panel, a *float32, lda, k4 int)
+// Packs 12 rows of A (row stride lda floats) by 4*k4 columns into panel,
+// column p holding the 12 row values at panel[12p:12p+12]: 4x4 blocks
+// transposed in registers, three row groups per 4 columns.
+TEXT ·packA12AVX(SB), NOSPLIT, $0-32
+	MOVQ  panel+0(FP), DI
+	MOVQ  a+8(FP), SI
+	MOVQ  lda+16(FP), R8
+	SHLQ  $2, R8
+	MOVQ  k4+24(FP), CX
+	TESTQ CX, CX
+	JE    pdone
+	LEAQ  (R8)(R8*2), R9
+	LEAQ  (SI)(R8*4), R10
+	LEAQ  (R10)(R8*4), R11
+
+ploop:
+	VMOVUPS   (SI), X0
+	VMOVUPS   (SI)(R8*1), X1
+	VMOVUPS   (SI)(R8*2), X2
+	VMOVUPS   (SI)(R9*1), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X5
+	VUNPCKLPS X3, X2, X6
+	VUNPCKHPS X3, X2, X7
+	VMOVLHPS  X6, X4, X0
+	VMOVHLPS  X4, X6, X1
+	VMOVLHPS  X7, X5, X2
+	VMOVHLPS  X5, X7, X3
+	VMOVUPS   X0, (DI)
+	VMOVUPS   X1, 48(DI)
+	VMOVUPS   X2, 96(DI)
+	VMOVUPS   X3, 144(DI)
+	VMOVUPS   (R10), X0
+	VMOVUPS   (R10)(R8*1), X1
+	VMOVUPS   (R10)(R8*2), X2
+	VMOVUPS   (R10)(R9*1), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X5
+	VUNPCKLPS X3, X2, X6
+	VUNPCKHPS X3, X2, X7
+	VMOVLHPS  X6, X4, X0
+	VMOVHLPS  X4, X6, X1
+	VMOVLHPS  X7, X5, X2
+	VMOVHLPS  X5, X7, X3
+	VMOVUPS   X0, 16(DI)
+	VMOVUPS   X1, 64(DI)
+	VMOVUPS   X2, 112(DI)
+	VMOVUPS   X3, 160(DI)
+	VMOVUPS   (R11), X0
+	VMOVUPS   (R11)(R8*1), X1
+	VMOVUPS   (R11)(R8*2), X2
+	VMOVUPS   (R11)(R9*1), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X5
+	VUNPCKLPS X3, X2, X6
+	VUNPCKHPS X3, X2, X7
+	VMOVLHPS  X6, X4, X0
+	VMOVHLPS  X4, X6, X1
+	VMOVLHPS  X7, X5, X2
+	VMOVHLPS  X5, X7, X3
+	VMOVUPS   X0, 32(DI)
+	VMOVUPS   X1, 80(DI)
+	VMOVUPS   X2, 128(DI)
+	VMOVUPS   X3, 176(DI)
+	ADDQ      $16, SI
+	ADDQ      $16, R10
+	ADDQ      $16, R11
+	ADDQ      $192, DI
+	DECQ      CX
+	JNZ       ploop
+
+pdone:
 	RET

@@ -144,12 +144,19 @@ func (r rawB) panelB(jc, ncb, pc, kcb int, buf []float32) []float32 {
 
 func gemm(m, n, k int, alpha float32, as aPanels, bs bPanels, beta float32, c []float32, ldc int) {
 	checkLen("C", c, m, n, ldc)
-	scaleC(m, n, beta, c, ldc)
 	if k <= 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	bp := getBuf(kc * roundUp(min(n, nc), nr))
-	ap := getBuf(kc * roundUp(min(m, mc), mr))
+	// With beta = 0 the first depth block stores its tiles instead of
+	// adding them to a cleared C.
+	set := beta == 0
+	if !set {
+		scaleC(m, n, beta, c, ldc)
+	}
+	// Packing buffers as deep as the product (k may be far below kc).
+	bp := getBuf(min(k, kc) * roundUp(min(n, nc), nr))
+	ap := getBuf(min(k, kc) * roundUp(min(m, mc), mr))
 	defer bufPool.Put(bp)
 	defer bufPool.Put(ap)
 	var tile [mr * nr]float32
@@ -157,6 +164,7 @@ func gemm(m, n, k int, alpha float32, as aPanels, bs bPanels, beta float32, c []
 		ncb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
+			first := set && pc == 0
 			bblk := bs.panelB(jc, ncb, pc, kcb, *bp)
 			for ic := 0; ic < m; ic += mc {
 				mcb := min(mc, m-ic)
@@ -167,12 +175,11 @@ func gemm(m, n, k int, alpha float32, as aPanels, bs bPanels, beta float32, c []
 						apanel := ablk[(ir/mr)*kcb*mr:]
 						rows, cols := min(mr, mcb-ir), min(nr, ncb-jr)
 						if cols == nr && alpha == 1 {
-							kernelAcc(kcb, apanel, bpanel, c[(ic+ir)*ldc+jc+jr:], ldc, rows)
+							kernelAcc(kcb, apanel, bpanel, c[(ic+ir)*ldc+jc+jr:], ldc, rows, first)
 							continue
 						}
-						tile = [mr * nr]float32{}
-						kernelAcc(kcb, apanel, bpanel, tile[:], nr, mr)
-						addTile(c, ldc, ic+ir, jc+jr, rows, cols, alpha, &tile)
+						kernelAcc(kcb, apanel, bpanel, tile[:], nr, mr, true)
+						addTile(c, ldc, ic+ir, jc+jr, rows, cols, alpha, &tile, first)
 					}
 				}
 			}
@@ -208,11 +215,17 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // addTile adds alpha * tile (rows x cols of an mr x nr tile) into C at
-// (i0, j0).
-func addTile(c []float32, ldc, i0, j0, rows, cols int, alpha float32, tile *[mr * nr]float32) {
+// (i0, j0), or with set stores it there.
+func addTile(c []float32, ldc, i0, j0, rows, cols int, alpha float32, tile *[mr * nr]float32, set bool) {
 	for i := 0; i < rows; i++ {
 		dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
 		src := tile[i*nr : i*nr+cols]
+		if set {
+			for j, v := range src {
+				dst[j] = alpha * v
+			}
+			continue
+		}
 		if alpha == 1 {
 			for j, v := range src {
 				dst[j] += v
@@ -289,7 +302,7 @@ func packA12(panel, a []float32, lda, kcb int) {
 	r7, r8, r9 := a[7*lda:][:len(r0)], a[8*lda:][:len(r0)], a[9*lda:][:len(r0)]
 	r10, r11 := a[10*lda:][:len(r0)], a[11*lda:][:len(r0)]
 	panel = panel[:len(r0)*12]
-	for p := range r0 {
+	for p := packA12Fast(panel, a, lda, kcb); p < len(r0); p++ {
 		col := (*[12]float32)(panel[p*12:])
 		col[0], col[1], col[2], col[3] = r0[p], r1[p], r2[p], r3[p]
 		col[4], col[5], col[6], col[7] = r4[p], r5[p], r6[p], r7[p]

@@ -32,6 +32,13 @@ func TestSgemmMatchesGonum(t *testing.T) {
 					}
 					c := randSlice(r, max(1, m*n))
 					want := append([]float32(nil), c...)
+					if ab[1] == 0 {
+						// beta = 0 overwrites C: what it held, NaNs
+						// included, must not show.
+						for i := range c {
+							c[i], want[i] = float32(math.NaN()), 0
+						}
+					}
 					Sgemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c, max(1, n))
 					if m > 0 && n > 0 && k == 0 {
 						for i := range want {
@@ -73,13 +80,22 @@ func checkKernel(t *testing.T, r *rand.Rand, k, rows int) {
 	t.Helper()
 	ap, bp := randSlice(r, k*mr), randSlice(r, k*nr)
 	const ldc = nr + 5
-	got := randSlice(r, mr*ldc)
-	want := append([]float32(nil), got...)
-	kernelAcc(k, ap, bp, got, ldc, rows)
-	kernelAccGo(k, ap, bp, want, ldc, rows)
-	for i := range want {
-		if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*float64(k) {
-			t.Fatalf("k=%d rows=%d element %d: %g vs %g (asm=%v)", k, rows, i, got[i], want[i], useAsm)
+	for _, set := range []bool{false, true} {
+		got := randSlice(r, mr*ldc)
+		if set {
+			// Storing must ignore what C held, NaNs included, in the rows
+			// it writes, and leave the others alone.
+			for i := 0; i < rows*ldc; i++ {
+				got[i] = float32(math.NaN())
+			}
+		}
+		want := append([]float32(nil), got...)
+		kernelAcc(k, ap, bp, got, ldc, rows, set)
+		kernelAccGo(k, ap, bp, want, ldc, rows, set)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*float64(k) || (got[i] != got[i]) != (want[i] != want[i]) {
+				t.Fatalf("k=%d rows=%d set=%v element %d: %g vs %g (asm=%v)", k, rows, set, i, got[i], want[i], useAsm)
+			}
 		}
 	}
 }
@@ -124,6 +140,27 @@ func TestPackedMatchesRaw(t *testing.T) {
 			for i := range want {
 				if gotA[i] != want[i] || gotB[i] != want[i] {
 					t.Fatalf("m=%d n=%d k=%d trans=%v: element %d: %g %g want %g", m, n, k, trans, i, gotA[i], gotB[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestPackA12 checks the 12-row panel packing (AVX where available)
+// against its definition on odd depths and strides.
+func TestPackA12(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kcb := range []int{1, 3, 4, 7, 64, 130} {
+		for _, extra := range []int{0, 5} {
+			lda := kcb + extra
+			a := randSlice(r, 11*lda+kcb)
+			panel := make([]float32, 12*kcb)
+			packA12(panel, a, lda, kcb)
+			for p := 0; p < kcb; p++ {
+				for i := 0; i < 12; i++ {
+					if got, want := panel[p*12+i], a[i*lda+p]; got != want {
+						t.Fatalf("kcb=%d lda=%d column %d row %d: %g, want %g", kcb, lda, p, i, got, want)
+					}
 				}
 			}
 		}
