@@ -42,6 +42,12 @@ type Array struct {
 	// Pooled marks F as taken from an Arena: the interpreter returns it
 	// when the last value sharing it dies.
 	Pooled bool
+	// RowRepeat, when above 1, marks a float value repeated row-wise
+	// without a copy (autodiff.Tile): F holds Shape[0]/RowRepeat rows,
+	// and row r of the value is row r/RowRepeat of F. Only backward
+	// rules that declare so (ops.RepeatReadInput, ops.RepeatReadOutput)
+	// ever see one.
+	RowRepeat int
 }
 
 // TooLarge is the panic value of the constructors when a shape is

@@ -22,6 +22,9 @@ type ConvKernel struct {
 	// GEMM panels, prepared once at load.
 	wConst *nd.Array
 	packed []*linalg.PackedA
+	// packedT are the per-group transposed weights, for the backward
+	// pass to the input.
+	packedT []*linalg.PackedA
 }
 
 func buildConv(n *Node) (Kernel, error) {
@@ -43,6 +46,7 @@ func buildConv(n *Node) (Kernel, error) {
 			k.wConst = w
 			for grp := 0; grp < k.Groups; grp++ {
 				k.packed = append(k.packed, linalg.PackA(false, mg, rowsK, w.F[grp*mg*rowsK:], rowsK))
+				k.packedT = append(k.packedT, linalg.PackA(true, rowsK, mg, w.F[grp*mg*rowsK:], rowsK))
 			}
 		}
 	}
@@ -107,6 +111,12 @@ func (c *ConvKernel) Forward(ctx *Ctx, in []*nd.Array) ([]*nd.Array, error) {
 		tmpA := ctx.newOut(mg * p * step)
 		tmp := tmpA.F
 		defer releaseTo(ctx, tmpA)
+		var padded *[]float32 // the chunk's zero-padded input, when used
+		defer func() {
+			if padded != nil {
+				putScratch(padded)
+			}
+		}()
 		for s0 := lo; s0 < hi; s0 += step {
 			s1 := min(s0+step, hi)
 			cols := (s1 - s0) * p
@@ -116,6 +126,9 @@ func (c *ConvKernel) Forward(ctx *Ctx, in []*nd.Array) ([]*nd.Array, error) {
 					src := &patchSource{x: x.F[(s0*ch+grp*cg)*inSize:], sampleStride: ch * inSize,
 						ih: x.Shape[2], iw: x.Shape[3], oh: out[0], ow: out[1], kh: g.kernel[0], kw: g.kernel[1],
 						sh: g.strides[0], sw: g.strides[1], dh: g.dil[0], dw: g.dil[1], ph: pb[0], pw: pb[1]}
+					if src.sw == 1 && (src.ph > 0 || src.pw > 0) {
+						padded = src.pad(padded, s1-s0, cg)
+					}
 					linalg.SgemmSource(c.packed[grp], src, cols, 1, 0, tmp, cols)
 				default:
 					for s := s0; s < s1; s++ {
@@ -137,7 +150,7 @@ func (c *ConvKernel) Forward(ctx *Ctx, in []*nd.Array) ([]*nd.Array, error) {
 						if bias != nil {
 							b = bias[grp*mg+oc]
 						}
-						for i := range dst {
+						for i := addScalarFast(dst, src, b); i < len(dst); i++ {
 							dst[i] = src[i] + b
 						}
 					}

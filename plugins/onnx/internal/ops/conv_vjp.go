@@ -78,16 +78,25 @@ func vjpConv(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.
 				cols := (s1 - s0) * p
 				for grp := 0; grp < c.Groups; grp++ {
 					// G (mg x cols): the output gradients of the group, one
-					// block of p columns per sample.
-					for s := s0; s < s1; s++ {
-						for oc := 0; oc < mg; oc++ {
-							src := gy.F[(s*m+grp*mg+oc)*p : (s*m+grp*mg+oc+1)*p]
-							copy(gbuf[oc*cols+(s-s0)*p:], src)
+					// block of p columns per sample; packed straight from
+					// gy when only dX is needed and W was packed at load.
+					direct := needX && !needW && w == c.wConst && c.packedT != nil
+					if !direct {
+						for s := s0; s < s1; s++ {
+							for oc := 0; oc < mg; oc++ {
+								src := gy.F[(s*m+grp*mg+oc)*p : (s*m+grp*mg+oc+1)*p]
+								copy(gbuf[oc*cols+(s-s0)*p:], src)
+							}
 						}
 					}
 					wg := w.F[grp*mg*rowsK:]
 					if needX {
-						linalg.Sgemm(true, false, rowsK, cols, mg, 1, wg, rowsK, gbuf, cols, 0, col, cols)
+						if direct {
+							src := &gradSource{g: gy.F[(s0*m+grp*mg)*p:], sampleStride: m * p, p: p}
+							linalg.SgemmSource(c.packedT[grp], src, cols, 1, 0, col, cols)
+						} else {
+							linalg.Sgemm(true, false, rowsK, cols, mg, 1, wg, rowsK, gbuf, cols, 0, col, cols)
+						}
 						for s := s0; s < s1; s++ {
 							xs := dx.F[(s*ch+grp*cg)*inSize:]
 							col2imAny(xs, cg, x.Shape[2:], col, cols, (s-s0)*p, outSp, pb, geo)

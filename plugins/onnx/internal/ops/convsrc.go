@@ -13,6 +13,40 @@ type patchSource struct {
 	kh, kw         int
 	sh, sw, dh, dw int
 	ph, pw         int
+	// padded says no window leaves the image (x is a padded copy).
+	padded bool
+}
+
+// pad copies the n samples of cg channels that s reads into a zero-padded
+// buffer (buf reused when non-nil, from the scratch pool otherwise) large
+// enough that no window leaves it, and points s at the copy with no
+// padding: panels of a unit-stride convolution then copy whole runs
+// without clipping. It returns the buffer.
+func (s *patchSource) pad(buf *[]float32, n, cg int) *[]float32 {
+	ph := max(s.ih+s.ph, (s.oh-1)*s.sh+(s.kh-1)*s.dh+1)
+	pw := max(s.iw+s.pw, (s.ow-1)*s.sw+(s.kw-1)*s.dw+1)
+	size := n * cg * ph * pw
+	if buf == nil {
+		buf = getScratch(size)
+	} else if cap(*buf) < size {
+		*buf = make([]float32, size)
+	}
+	*buf = (*buf)[:size]
+	dst := *buf
+	clear(dst)
+	for smp := 0; smp < n; smp++ {
+		for ci := 0; ci < cg; ci++ {
+			plane := s.x[smp*s.sampleStride+ci*s.ih*s.iw:]
+			pp := dst[(smp*cg+ci)*ph*pw:]
+			for y := 0; y < s.ih; y++ {
+				copy(pp[(y+s.ph)*pw+s.pw:(y+s.ph)*pw+s.pw+s.iw], plane[y*s.iw:(y+1)*s.iw])
+			}
+		}
+	}
+	s.x, s.sampleStride = dst, cg*ph*pw
+	s.ih, s.iw, s.ph, s.pw = ph, pw, 0, 0
+	s.padded = true
+	return buf
 }
 
 // PanelB fills buf with the packed block of columns [jc, jc+ncb) and rows
@@ -106,6 +140,34 @@ func (s *patchSource) panelRuns(panel []float32, pc, kcb int, off, ys, xs *[lina
 	ih, iw := s.ih, s.iw
 	x := s.x
 	ci, rem := pc/kk, pc%kk
+	if s.padded {
+		// Every run is inside: copy each, walking the kernel offsets
+		// without a division per row.
+		a, b := rem/s.kw, rem%s.kw
+		for r := 0; r < kcb; r++ {
+			row := panel[r*nr : r*nr+nr]
+			delta := ci*ih*iw + a*s.dh*iw + b*s.dw
+			if runs == 2 && start[1] == nr/2 {
+				// Two output rows of nr/2 (8x8 images): no run loop.
+				copyShort(row[:nr/2], x[off[0]+delta:off[0]+delta+nr/2])
+				copyShort(row[nr/2:], x[off[nr/2]+delta:off[nr/2]+delta+nr/2])
+			} else {
+				for t := 0; t < runs; t++ {
+					j0, j1 := start[t], start[t+1]
+					src := off[j0] + delta
+					copyShort(row[j0:j1], x[src:src+j1-j0])
+				}
+			}
+			if b++; b == s.kw {
+				b = 0
+				if a++; a == s.kh {
+					a = 0
+					ci++
+				}
+			}
+		}
+		return
+	}
 	for r := 0; r < kcb; r++ {
 		row := (*[nr]float32)(panel[r*nr:])
 		dy, dx := (rem/s.kw)*s.dh, (rem%s.kw)*s.dw
@@ -124,6 +186,12 @@ func (s *patchSource) panelRuns(panel []float32, pc, kcb int, off, ys, xs *[lina
 			// Columns j of the run read input column xs[j0]+(j-j0)+dx:
 			// inside for j in [lo, hi).
 			x0 := xs[j0] + dx
+			if x0 >= 0 && x0+j1-j0 <= iw {
+				// The whole run is inside (always, on a padded copy).
+				src := off[j0] + delta
+				copyShort(row[j0:j1], x[src:src+j1-j0])
+				continue
+			}
 			lo, hi := j0+max(0, -x0), min(j1, j0+iw-x0)
 			if hi <= lo {
 				clear(row[j0:j1])
@@ -139,4 +207,66 @@ func (s *patchSource) panelRuns(panel []float32, pc, kcb int, off, ys, xs *[lina
 			ci++
 		}
 	}
+}
+
+// copyShort is copy for the runs of a panel (at most linalg.NR values),
+// without a call into memmove for each.
+func copyShort(dst, src []float32) {
+	src = src[:len(dst)]
+	for len(dst) >= 8 {
+		// Element by element: an array assignment through the pointers
+		// would call memmove, since they may overlap.
+		d, s := (*[8]float32)(dst), (*[8]float32)(src)
+		d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+		d[4], d[5], d[6], d[7] = s[4], s[5], s[6], s[7]
+		dst, src = dst[8:], src[8:]
+	}
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
+// gradSource is the output gradient of a convolution over a chunk of
+// samples as the GEMM's B operand, packed straight from its (sample,
+// channel, position) layout: row r = output channel r of the group,
+// column q = (sample, position). g starts at the chunk's first sample and
+// the group's first channel.
+type gradSource struct {
+	g            []float32
+	sampleStride int // floats between samples in g
+	p            int // output positions per sample
+}
+
+// PanelB fills buf with the packed block of columns [jc, jc+ncb) and rows
+// [pc, pc+kcb).
+func (s *gradSource) PanelB(jc, ncb, pc, kcb int, buf []float32) []float32 {
+	const nr = linalg.NR
+	p := s.p
+	for jr := 0; jr < ncb; jr += nr {
+		panel := buf[(jr/nr)*kcb*nr : (jr/nr+1)*kcb*nr]
+		cols := min(nr, ncb-jr)
+		q0 := jc + jr
+		smp, pos := q0/p, q0%p
+		if cols == nr && pos+nr <= p {
+			// One sample's consecutive positions.
+			base := smp*s.sampleStride + pc*p + pos
+			for r := 0; r < kcb; r++ {
+				copyShort(panel[r*nr:r*nr+nr], s.g[base+r*p:base+r*p+nr])
+			}
+			continue
+		}
+		for r := 0; r < kcb; r++ {
+			row := panel[r*nr : r*nr+nr]
+			sm, ps := smp, pos
+			for j := 0; j < cols; j++ {
+				row[j] = s.g[sm*s.sampleStride+(pc+r)*p+ps]
+				if ps++; ps == p {
+					ps = 0
+					sm++
+				}
+			}
+			clear(row[cols:])
+		}
+	}
+	return buf
 }

@@ -13,6 +13,10 @@ type Ctx struct {
 	Threads int
 	// Arena, when set, supplies recycled output buffers.
 	Arena *nd.Arena
+	// GoutOwned tells a backward rule that no one else holds the
+	// gradient of its (single) output: an elementwise rule may write its
+	// input gradient over it and return it.
+	GoutOwned bool
 }
 
 // NewF returns a zeroed float32 output array, from the arena when there

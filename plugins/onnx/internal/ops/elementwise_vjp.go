@@ -35,8 +35,10 @@ func unaryNodeVJP(op string, mk func(n *Node) func(g, x, y float32) float32) VJP
 
 // sliceVJP builds the backward rule of an elementwise op from a loop over
 // whole slices (dx, g, x, y of equal length), for hot ops where a call per
-// element would dominate.
-func sliceVJP(op string, loop func(dx, g, x, y []float32)) VJP {
+// element would dominate. The loop reads x or y (the one it does not
+// read is passed as nil, and may be a shape without data; see
+// ShapeOnlyInput and ShapeOnlyOutputs).
+func sliceVJP(op string, readsX bool, loop func(dx, g, x, y []float32)) VJP {
 	return func(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.Array, error) {
 		res := grads(len(in))
 		if !needAt(need, 0) || gout[0] == nil {
@@ -46,13 +48,58 @@ func sliceVJP(op string, loop func(dx, g, x, y []float32)) VJP {
 			return nil, err
 		}
 		x, y, g := in[0], out[0], gout[0]
-		if len(x.F) != len(g.F) || len(y.F) != len(g.F) {
-			return nil, errorf("%s vjp: input %v, output %v and gradient %v differ", op, x.Shape, y.Shape, g.Shape)
+		xf, yf, rep, err := sliceOperands(op, x, y, g, readsX)
+		if err != nil {
+			return nil, err
 		}
-		dx := ctx.newOut(append([]int(nil), x.Shape...)...)
-		loop(dx.F, g.F, x.F, y.F)
+		var dx *nd.Array
+		if ctx != nil && ctx.GoutOwned {
+			dx = g // every element is read before it is written
+		} else {
+			dx = ctx.newOut(append([]int(nil), x.Shape...)...)
+		}
+		if rep > 1 {
+			// x or y holds one row per rep rows of g (RepeatReadInput).
+			repeatRows(dx.F, g.F, xf, yf, x.Shape[0], rep, loop)
+			res[0] = dx
+			return res, nil
+		}
+		loop(dx.F, g.F, xf, yf)
 		res[0] = dx
 		return res, nil
+	}
+}
+
+// sliceOperands returns the data a sliceVJP loop reads (x's or y's, the
+// other nil) and its row repeat (1, or nd.Array.RowRepeat), checking
+// them against the gradient g.
+func sliceOperands(op string, x, y, g *nd.Array, readsX bool) (xf, yf []float32, rep int, err error) {
+	if readsX {
+		xf, rep = x.F, x.RowRepeat
+	} else {
+		yf, rep = y.F, y.RowRepeat
+	}
+	if rep = max(rep, 1); (len(xf)+len(yf))*rep != len(g.F) || !nd.EqualShape(x.Shape, g.Shape) ||
+		rep > 1 && (x.Rank() == 0 || x.Shape[0]%rep != 0) {
+		return nil, nil, 0, errorf("%s vjp: input %v, output %v and gradient %v differ", op, x.Shape, y.Shape, g.Shape)
+	}
+	return xf, yf, rep, nil
+}
+
+// repeatRows runs an elementwise backward loop on rows of dx and g
+// against the row-repeated x or y (one stored row per rep rows).
+func repeatRows(dx, g, x, y []float32, rows, rep int, loop func(dx, g, x, y []float32)) {
+	per := len(g) / rows
+	for r := 0; r < rows; r++ {
+		src := (r / rep) * per
+		var xr, yr []float32
+		if x != nil {
+			xr = x[src : src+per]
+		}
+		if y != nil {
+			yr = y[src : src+per]
+		}
+		loop(dx[r*per:(r+1)*per], g[r*per:(r+1)*per], xr, yr)
 	}
 }
 
@@ -60,7 +107,7 @@ func sliceVJP(op string, loop func(dx, g, x, y []float32)) VJP {
 // The loop has no branch (random signs defeat the branch predictor): x > 0
 // exactly when its bits, as a signed integer, are positive (-0 is the most
 // negative), and the sign of -bits, smeared over the word, masks g.
-var vjpRelu = sliceVJP("Relu", func(dx, g, x, _ []float32) {
+var vjpRelu = sliceVJP("Relu", true, func(dx, g, x, _ []float32) {
 	x = x[:len(dx)]
 	g = g[:len(dx)]
 	done := reluMaskFast(dx, g, x)
@@ -79,7 +126,7 @@ func vjpLeakyRelu(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([
 		return nil, err
 	}
 	alpha := n.Attrs.Float("alpha", 0.01)
-	return sliceVJP("LeakyRelu", func(dx, g, x, _ []float32) {
+	return sliceVJP("LeakyRelu", true, func(dx, g, x, _ []float32) {
 		x = x[:len(dx)]
 		g = g[:len(dx)]
 		for i, v := range x {
@@ -93,7 +140,7 @@ func vjpLeakyRelu(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([
 }
 
 // Sigmoid: y(1-y).
-var vjpSigmoid = sliceVJP("Sigmoid", func(dx, g, _, y []float32) {
+var vjpSigmoid = sliceVJP("Sigmoid", false, func(dx, g, _, y []float32) {
 	y = y[:len(dx)]
 	g = g[:len(dx)]
 	for i, v := range y {
@@ -102,7 +149,7 @@ var vjpSigmoid = sliceVJP("Sigmoid", func(dx, g, _, y []float32) {
 })
 
 // Tanh: 1-y².
-var vjpTanh = sliceVJP("Tanh", func(dx, g, _, y []float32) {
+var vjpTanh = sliceVJP("Tanh", false, func(dx, g, _, y []float32) {
 	y = y[:len(dx)]
 	g = g[:len(dx)]
 	for i, v := range y {

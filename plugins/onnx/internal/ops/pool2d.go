@@ -76,13 +76,18 @@ func clipWindow(start, k, d, lo, hi int) (int, int) {
 // branches; random activations defeat a branch predictor).
 func max32(a, b float32) float32 { return max(a, b) }
 
-// maxPool2x2 is the 2x2, stride 2, unpadded max pool (the most common).
+// maxPool2x2 is the 2x2, stride 2, unpadded max pool (the most common),
+// with AVX2 on groups of 4 windows where available.
 func maxPool2x2(dst, src []float32, iw, oh, ow int) {
+	done := maxPool2x2Fast(dst, src, iw, oh, ow)
+	if done == ow {
+		return
+	}
 	for y := 0; y < oh; y++ {
 		r0 := src[2*y*iw : 2*y*iw+2*ow]
 		r1 := src[(2*y+1)*iw : (2*y+1)*iw+2*ow]
 		d := dst[y*ow : (y+1)*ow]
-		for x := range d {
+		for x := done; x < len(d); x++ {
 			d[x] = max(max(r0[2*x], r0[2*x+1]), max(r1[2*x], r1[2*x+1]))
 		}
 	}

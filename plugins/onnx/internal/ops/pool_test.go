@@ -82,7 +82,7 @@ func TestPool2dMatchesNaive(t *testing.T) {
 func TestMaxPool2x2BackTies(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	pick := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-45, -1e-45}
-	for _, sz := range [][2]int{{8, 8}, {5, 7}, {2, 2}} {
+	for _, sz := range [][2]int{{8, 8}, {5, 7}, {2, 2}, {4, 16}, {6, 19}, {2, 10}} {
 		ih, iw := sz[0], sz[1]
 		oh, ow := ih/2, iw/2
 		for trial := 0; trial < 200; trial++ {
@@ -98,6 +98,7 @@ func TestMaxPool2x2BackTies(t *testing.T) {
 				g[i] = float32(i + 1)
 			}
 			want := make([]float32, ih*iw)
+			first := make([]float32, oh*ow) // the generic forward's maxima
 			for y := 0; y < oh; y++ {
 				for xo := 0; xo < ow; xo++ {
 					best, at := float32(0), -1
@@ -110,6 +111,7 @@ func TestMaxPool2x2BackTies(t *testing.T) {
 						}
 					}
 					want[at] += g[y*ow+xo]
+					first[y*ow+xo] = x[at]
 				}
 			}
 			got := make([]float32, ih*iw)
@@ -117,6 +119,55 @@ func TestMaxPool2x2BackTies(t *testing.T) {
 			for i := range want {
 				if got[i] != want[i] {
 					t.Fatalf("%dx%d x=%v: dx[%d] = %g, want %g", ih, iw, x, i, got[i], want[i])
+				}
+			}
+			// The writing variant, given the forward output, on the rows
+			// the windows cover, over a dirty buffer.
+			y := make([]float32, oh*ow)
+			maxPool2x2(y, x, iw, oh, ow)
+			set := make([]float32, 2*oh*iw)
+			for _, y := range [][]float32{y, first} {
+				for i := range set {
+					set[i] = float32(math.NaN())
+				}
+				maxPool2x2BackSet(set, x, y, g, iw, oh, ow)
+				for i := range set {
+					if set[i] != want[i] {
+						t.Fatalf("set %dx%d x=%v: dx[%d] = %g, want %g", ih, iw, x, i, set[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMaxPool2x2Forward checks the 2x2 max pool fast path against Go's
+// max on values full of ties, signed zeros, infinities and NaNs: the same
+// bits, or NaN where Go gives NaN.
+func TestMaxPool2x2Forward(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	pick := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 2, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-45, -1e-45}
+	for _, sz := range [][2]int{{8, 8}, {5, 7}, {2, 2}, {4, 16}, {7, 19}, {2, 10}} {
+		ih, iw := sz[0], sz[1]
+		oh, ow := ih/2, iw/2
+		for trial := 0; trial < 200; trial++ {
+			x := make([]float32, ih*iw)
+			for i := range x {
+				x[i] = pick[r.IntN(len(pick))]
+				if trial%2 == 0 && x[i] != x[i] {
+					x[i] = 3
+				}
+			}
+			got := make([]float32, oh*ow)
+			maxPool2x2(got, x, iw, oh, ow)
+			for y := 0; y < oh; y++ {
+				for xo := 0; xo < ow; xo++ {
+					i := 2*y*iw + 2*xo
+					want := max(max(x[i], x[i+1]), max(x[i+iw], x[i+iw+1]))
+					g := got[y*ow+xo]
+					if math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+						t.Fatalf("%dx%d window (%d,%d) of %v: %g, want %g", ih, iw, y, xo, x, g, want)
+					}
 				}
 			}
 		}

@@ -35,20 +35,38 @@ func vjpPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) ([]*nd.
 		return nil, pk.n.Errorf("vjp: %v", err)
 	}
 	planes, inSize, p := x.Shape[0]*x.Shape[1], prod(sp), prod(outSp)
-	dx := ctx.NewF(append([]int(nil), x.Shape...)...)
 	if len(sp) == 2 && pk.max2x2(g, outSp, pb) && sp[0] == 2*outSp[0] && 2*outSp[1] <= sp[1] {
 		// Planes without a leftover row are one run of row pairs: one
-		// call over many planes, not a call per small plane.
+		// call over many planes, not a call per small plane. Every
+		// element is written, so the gradient needs no zeroing.
 		oh, ow, iw := outSp[0], outSp[1], sp[1]
+		dx := ctx.newOut(append([]int(nil), x.Shape...)...)
+		y := out[0]
 		ctx.Parallel(planes, func(lo, hi int) {
-			maxPool2x2Back(dx.F[lo*inSize:hi*inSize], x.F[lo*inSize:hi*inSize], gy.F[lo*p:hi*p], iw, (hi-lo)*oh, ow)
+			maxPool2x2BackSet(dx.F[lo*inSize:hi*inSize], x.F[lo*inSize:hi*inSize], y.F[lo*p:hi*p], gy.F[lo*p:hi*p], iw, (hi-lo)*oh, ow)
 		})
 		res[0] = dx
 		return res, nil
 	}
+	if len(sp) == 2 && pk.avg2x2(g, outSp, pb, pe) && sp[0] == 2*outSp[0] && sp[1] == 2*outSp[1] {
+		// Windows tile the planes exactly: every element gets a quarter
+		// of its window's gradient, written without zeroing first.
+		dx := ctx.newOut(append([]int(nil), x.Shape...)...)
+		ow := outSp[1]
+		ctx.Parallel(planes*outSp[0], func(lo, hi int) {
+			avgPool2x2BackSet(dx.F[lo*4*ow:hi*4*ow], gy.F[lo*ow:hi*ow], ow)
+		})
+		res[0] = dx
+		return res, nil
+	}
+	dx := ctx.NewF(append([]int(nil), x.Shape...)...)
 	ctx.Parallel(planes, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
-			xp, dp, gp := x.F[pl*inSize:(pl+1)*inSize], dx.F[pl*inSize:(pl+1)*inSize], gy.F[pl*p:(pl+1)*p]
+			dp, gp := dx.F[pl*inSize:(pl+1)*inSize], gy.F[pl*p:(pl+1)*p]
+			var xp []float32 // AveragePool reads no values (x may be a shape only)
+			if pk.Max {
+				xp = x.F[pl*inSize : (pl+1)*inSize]
+			}
 			if len(sp) == 2 {
 				pk.pool2dBack(dp, xp, gp, sp, outSp, pb, pe, g)
 			} else {
@@ -179,8 +197,9 @@ func vjpGlobalPool(ctx *Ctx, k Kernel, in, out, gout []*nd.Array, need []bool) (
 	planes, size := x.Shape[0]*x.Shape[1], prod(x.Shape[2:])
 	dx := nd.NewF(append([]int(nil), x.Shape...)...)
 	for pl := 0; pl < planes; pl++ {
-		xp, dp := x.F[pl*size:(pl+1)*size], dx.F[pl*size:(pl+1)*size]
+		dp := dx.F[pl*size : (pl+1)*size]
 		if gk.Max {
+			xp := x.F[pl*size : (pl+1)*size]
 			at := 0
 			for i, v := range xp {
 				if v > xp[at] {
@@ -281,4 +300,79 @@ func eqMask(a, b int32) uint32 {
 func orderKey(u uint32) int32 {
 	s := int32(u) >> 31 // -1 for negative values, else 0
 	return int32(u) ^ (s & 0x7fffffff) - s
+}
+
+// maxPool2x2BackSet is maxPool2x2Back for rows of windows that cover
+// every row of dx (2*oh rows of iw), given the forward output y: it
+// writes every element of dx instead of adding, a leftover last column
+// getting 0. Without NaNs or infinities in a window, its first maximal
+// element is the first whose difference from the window's maximum y is
+// +-0 (exact for finite floats), so the gradient is placed through bit
+// masks without comparisons; other windows take maxWindowNaN. Groups of
+// 4 windows go to AVX2 where available.
+func maxPool2x2BackSet(dx, x, y, g []float32, iw, oh, ow int) {
+	done := maxPool2x2BackFast(dx, x, g, iw, oh, ow)
+	if done == ow && 2*ow == iw {
+		return
+	}
+	for yo := 0; yo < oh; yo++ {
+		o0 := 2 * yo * iw
+		r0, r1 := x[o0:o0+iw], x[o0+iw:o0+2*iw]
+		d0, d1 := dx[o0:o0+iw], dx[o0+iw:o0+2*iw]
+		gr, yr := g[yo*ow:(yo+1)*ow], y[yo*ow:(yo+1)*ow]
+		yr = yr[:len(gr)]
+		for xo := done; xo < len(gr); xo++ {
+			gv := gr[xo]
+			j := 2 * xo
+			if j+1 >= len(r0) || j+1 >= len(r1) || j+1 >= len(d0) || j+1 >= len(d1) {
+				return // unreachable: lets the compiler drop bounds checks
+			}
+			a, b, c, e, m := r0[j], r0[j+1], r1[j], r1[j+1], yr[xo]
+			ua, ub, uc, ue := math.Float32bits(a), math.Float32bits(b), math.Float32bits(c), math.Float32bits(e)
+			if max(ua&0x7fffffff, ub&0x7fffffff, uc&0x7fffffff, ue&0x7fffffff, math.Float32bits(m)&0x7fffffff) >= 0x7f800000 {
+				d0[j], d0[j+1], d1[j], d1[j+1] = 0, 0, 0, 0
+				maxWindowNaN(d0[j:j+2], d1[j:j+2], a, b, c, e, gv)
+				continue
+			}
+			ma := zeroMask(m - a)
+			mb := zeroMask(m-b) &^ ma
+			mc := zeroMask(m-c) &^ (ma | mb)
+			me := ^(ma | mb | mc)
+			gb := math.Float32bits(gv)
+			d0[j] = math.Float32frombits(gb & ma)
+			d0[j+1] = math.Float32frombits(gb & mb)
+			d1[j] = math.Float32frombits(gb & mc)
+			d1[j+1] = math.Float32frombits(gb & me)
+		}
+		if 2*ow < iw {
+			clear(d0[2*ow:])
+			clear(d1[2*ow:])
+		}
+	}
+}
+
+// zeroMask is all ones when d is +0 or -0, else 0.
+func zeroMask(d float32) uint32 {
+	u := math.Float32bits(d) << 1
+	return (u|-u)>>31 - 1
+}
+
+// avg2x2 reports a 2x2, stride 2, undilated, unpadded 2-D average pool.
+func (k *PoolKernel) avg2x2(geo *geom, out, pb, pe []int) bool {
+	return !k.Max && len(out) == 2 && geo.kernel[0] == 2 && geo.kernel[1] == 2 && geo.strides[0] == 2 && geo.strides[1] == 2 &&
+		geo.dil[0] == 1 && geo.dil[1] == 1 && pb[0] == 0 && pb[1] == 0 && pe[0] == 0 && pe[1] == 0
+}
+
+// avgPool2x2BackSet writes the 2x2 average pool's input gradient for
+// rows of windows covering dx exactly (each pair of input rows 4*ow
+// values): g/4 under each window, as 0 + g/4 like the accumulating path.
+func avgPool2x2BackSet(dx, g []float32, ow int) {
+	for y := 0; y < len(g)/ow; y++ {
+		gr := g[y*ow : (y+1)*ow]
+		r0, r1 := dx[y*4*ow:y*4*ow+2*ow], dx[y*4*ow+2*ow:(y+1)*4*ow]
+		for xo, gv := range gr {
+			v := 0 + gv/4
+			r0[2*xo], r0[2*xo+1], r1[2*xo], r1[2*xo+1] = v, v, v, v
+		}
+	}
 }

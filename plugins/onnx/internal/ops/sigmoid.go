@@ -28,10 +28,33 @@ func expm1Neg(y float64) (scale, q float64) {
 	return math.Float64frombits(uint64((k>>3)+1023)<<52) * exp2Eighths[k&7], q
 }
 
+// ExpNeg sets dst[i] = e^src[i] for src[i] <= 0 (values below -700 give
+// e^-700, NaN gives NaN), relative error below 1e-13: the softmax of the
+// cross-entropy, with AVX2 where available.
+func ExpNeg(dst, src []float64) {
+	dst = dst[:len(src)]
+	n := expNegFast(dst, src)
+	for i := n; i < len(src); i++ {
+		y := src[i]
+		if y != y {
+			dst[i] = y
+			continue
+		}
+		sc, q := expm1Neg(max(y, -700))
+		dst[i] = sc * (1 + q)
+	}
+}
+
 // sigmoidSlice is dst = 1/(1+e^-x): with t = e^-|x|, 1/(1+t) for x >= 0
 // and t/(1+t) otherwise (no overflow), selected without branching on the
 // sign.
 func sigmoidSlice(dst, src []float32) {
+	n := sigmoidFast(dst, src)
+	sigmoidScalar(dst[n:], src[n:])
+}
+
+// sigmoidScalar is sigmoidSlice without AVX2.
+func sigmoidScalar(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		if v != v {
@@ -53,6 +76,12 @@ func sigmoidSlice(dst, src []float32) {
 
 // tanhSlice is dst = tanh(x) = sign(x) * -m/(2+m) with m = e^(-2|x|) - 1.
 func tanhSlice(dst, src []float32) {
+	n := tanhFast(dst, src)
+	tanhScalar(dst[n:], src[n:])
+}
+
+// tanhScalar is tanhSlice without AVX2.
+func tanhScalar(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		if v != v {

@@ -48,7 +48,47 @@ func TestSigmoidTanhSlices(t *testing.T) {
 		}
 	}
 	t.Logf("%d sigmoid, %d tanh last-bit differences in %d", diffS, diffT, len(src))
+	// The vector loops (AVX2 where available) do the scalar loops'
+	// operations in the same order: the same bits.
+	sig1, th1 := make([]float32, len(src)), make([]float32, len(src))
+	sigmoidScalar(sig1, src)
+	tanhScalar(th1, src)
+	for i := range src {
+		if math.Float32bits(sig[i]) != math.Float32bits(sig1[i]) && !(sig[i] != sig[i] && sig1[i] != sig1[i]) ||
+			math.Float32bits(th[i]) != math.Float32bits(th1[i]) && !(th[i] != th[i] && th1[i] != th1[i]) {
+			t.Fatalf("x=%g: sigmoid %g, scalar %g; tanh %g, scalar %g", src[i], sig[i], sig1[i], th[i], th1[i])
+		}
+	}
 	if diffS+diffT > len(src)/1000 {
 		t.Errorf("%d sigmoid and %d tanh results differ in the last bit from %d", diffS, diffT, len(src))
+	}
+}
+
+// TestExpNeg checks ExpNeg against math.Exp over its range, its NaN
+// passthrough, and its vector loop against the scalar one.
+func TestExpNeg(t *testing.T) {
+	var src []float64
+	for y := 0.0; y >= -710; y -= 0.37 {
+		src = append(src, y)
+	}
+	src = append(src, math.Copysign(0, -1), -1e-300, math.Inf(-1), math.NaN(), -3.5)
+	got := make([]float64, len(src))
+	ExpNeg(got, src)
+	for i, y := range src {
+		want := math.Exp(max(y, -700))
+		if y != y {
+			if got[i] == got[i] {
+				t.Fatalf("ExpNeg(NaN) = %g", got[i])
+			}
+			continue
+		}
+		if math.Abs(got[i]-want) > 1e-12*want {
+			t.Fatalf("ExpNeg(%g) = %g, want %g", y, got[i], want)
+		}
+		one := make([]float64, 1)
+		ExpNeg(one, src[i:i+1]) // the scalar loop
+		if math.Float64bits(one[0]) != math.Float64bits(got[i]) {
+			t.Fatalf("ExpNeg(%g): %g in the vector loop, %g in the scalar one", y, got[i], one[0])
+		}
 	}
 }

@@ -38,3 +38,20 @@ func reluMaskFast(dx, g, x []float32) int {
 	reluMaskAVX2(&dx[0], &g[0], &x[0], n)
 	return n
 }
+
+// addScalarAVX2 is dst[i] = src[i] + b for i < n (n a multiple of 8).
+//
+//go:noescape
+func addScalarAVX2(dst, src *float32, b float32, n int)
+
+// addScalarFast does dst[i] = src[i] + b over the longest multiple-of-8
+// prefix with AVX2 and returns how many values it did.
+func addScalarFast(dst, src []float32, b float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	_ = src[n-1]
+	addScalarAVX2(&dst[0], &src[0], b, n)
+	return n
+}

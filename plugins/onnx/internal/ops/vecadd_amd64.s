@@ -47,3 +47,25 @@ maskloop:
 
 maskdone:
 	RET
+
+// func addScalarAVX2(dst, src *float32, b float32, n int)
+// dst[i] = src[i] + b for i < n (n a multiple of 8).
+TEXT ·addScalarAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	VBROADCASTSS b+16(FP), Y1
+	MOVQ         n+24(FP), CX
+	SHRQ         $3, CX
+	JE           scdone
+
+scloop:
+	VADDPS  (SI), Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     scloop
+	VZEROUPPER
+
+scdone:
+	RET

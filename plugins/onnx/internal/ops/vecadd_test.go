@@ -53,3 +53,23 @@ func TestVectorLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestAddScalarFast checks dst = src + b (AVX2 where available) against
+// the scalar loop, including the leftover of a length not a multiple of 8.
+func TestAddScalarFast(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 64, 70} {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(i)*0.37 - 3
+		}
+		dst := make([]float32, n)
+		for i := addScalarFast(dst, src, 1.25); i < n; i++ {
+			dst[i] = src[i] + 1.25
+		}
+		for i := range dst {
+			if dst[i] != src[i]+1.25 {
+				t.Fatalf("n=%d element %d: %g, want %g", n, i, dst[i], src[i]+1.25)
+			}
+		}
+	}
+}

@@ -19,6 +19,12 @@ func ShapeOnlyInput(op string, i int, need []bool) bool {
 		return (i == 0 && !needAt(need, 1)) || (i == 1 && !needAt(need, 0)) || i == 2
 	case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Pad":
 		return i == 0
+	case "Sigmoid", "Tanh":
+		// The derivative is computed from the output.
+		return i == 0
+	case "AveragePool", "GlobalAveragePool":
+		// The gradient is spread by window counts, not values.
+		return i == 0
 	case "Concat", "Add", "Sub":
 		return true
 	case "BatchNormalization":
@@ -33,7 +39,29 @@ func ShapeOnlyInput(op string, i int, need []bool) bool {
 func ShapeOnlyOutputs(op string) bool {
 	switch op {
 	case "Conv", "Gemm", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Pad",
-		"Concat", "Add", "Sub", "BatchNormalization":
+		"Concat", "Add", "Sub", "BatchNormalization", "AveragePool", "GlobalAveragePool",
+		"Relu", "LeakyRelu": // the derivative is computed from the input
+		return true
+	}
+	return false
+}
+
+// RepeatReadInput reports whether the backward rule of op reads its input
+// i row by row in a way that accepts a row-repeated value
+// (nd.Array.RowRepeat), so class gradients need not copy it once per
+// class.
+func RepeatReadInput(op string, i int) bool {
+	switch op {
+	case "Relu", "LeakyRelu":
+		return i == 0
+	}
+	return false
+}
+
+// RepeatReadOutput is RepeatReadInput for the outputs of op.
+func RepeatReadOutput(op string) bool {
+	switch op {
+	case "Sigmoid", "Tanh":
 		return true
 	}
 	return false
