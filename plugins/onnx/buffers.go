@@ -20,6 +20,12 @@ type gradState struct {
 	act, grad *nd.Arena
 	once      sync.Once
 	local     bool
+	// tail and frontier are the model's linear tail before the output
+	// and where its gradient leaves it (autodiff.LinearTail), when the
+	// all-class seeds are the same for every sample (no softmax applied
+	// by Predict) and the model is batch-local; nil otherwise.
+	tail     []bool
+	frontier []int
 }
 
 // gradStates maps each loaded *graph.Model to its *gradState: a cache of
@@ -44,7 +50,14 @@ func forgetGraph(g *graph.Model) { gradStates.Delete(g) }
 // sample shape).
 func (m *model) batchLocal(sample []int) bool {
 	s := m.buffers()
-	s.once.Do(func() { s.local = autodiff.BatchLocal(m.g, m.input, sample) })
+	s.once.Do(func() {
+		s.local = autodiff.BatchLocal(m.g, m.input, sample)
+		if s.local && !m.softmaxOut {
+			in, _ := m.g.Slot(m.input)
+			out, _ := m.g.Slot(m.output)
+			s.tail, s.frontier = autodiff.LinearTail(m.g, in, out)
+		}
+	})
 	return s.local
 }
 

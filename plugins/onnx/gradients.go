@@ -162,6 +162,9 @@ func (m *model) classGradRows(ctx context.Context, x *nd.Array, classes []int, r
 		logits, _ := m.g.Slot(m.logits)
 		tiled := autodiff.Tile(m.g, env, in, reps, act.NewFDirty, out, logits)
 		defer m.release(act, tiled, env)
+		if s := m.buffers(); classes == nil && s.frontier != nil {
+			return m.classGradTail(env, tiled, n, reps)
+		}
 		return m.seedClasses(tiled, n*reps, classes, reps)
 	}
 	feed := x
@@ -179,6 +182,42 @@ func (m *model) classGradRows(ctx context.Context, x *nd.Array, classes []int, r
 	}
 	defer done()
 	return m.seedClasses(env, n*reps, classes, reps)
+}
+
+// classGradTail is the all-class backward pass of n samples and k
+// classes through the model's linear tail (gradState.tail): the tail's
+// gradient for class c is the same for every sample, so it runs once on
+// k rows of shapes (one per class), and its gradients at the frontier,
+// repeated for each sample, seed the pass over the rest of the model on
+// the tiled environment.
+func (m *model) classGradTail(env, tiled *graph.Env, n, k int) (*nd.Array, error) {
+	s := m.buffers()
+	in, _ := m.g.Slot(m.input)
+	out, _ := m.g.Slot(m.output)
+	envK := autodiff.TailEnv(m.g, env, in, k)
+	v := envK.Values[out]
+	if v == nil || v.Len() != k*k {
+		return nil, fmt.Errorf("output %q has shape %v, want (%d, %d)", m.output, shapeOf(env.Values[out]), n, k)
+	}
+	eye := nd.NewF(v.Shape...)
+	for c := 0; c < k; c++ {
+		eye.F[c*k+c] = 1
+	}
+	gk, err := autodiff.BackwardSteps(&ops.Ctx{Threads: 1}, m.g, envK, []autodiff.Seed{{Slot: out, Grad: eye}}, s.frontier, s.tail)
+	if err != nil {
+		return nil, err
+	}
+	seeds := make([]autodiff.Seed, len(s.frontier))
+	for i, f := range s.frontier {
+		t := tiled.Values[f]
+		rep := s.grad.NewFDirty(t.Shape...)
+		block := gk[i].F // the k rows of one sample
+		for smp := 0; smp < n; smp++ {
+			copy(rep.F[smp*len(block):(smp+1)*len(block)], block)
+		}
+		seeds[i] = autodiff.Seed{Slot: f, Grad: rep}
+	}
+	return m.backwardToInput(tiled, seeds)
 }
 
 // seedClasses seeds row r of the output of env with its class (classes[r],
@@ -270,9 +309,23 @@ func crossEntropy(z *nd.Array, y tensor.Labels, grad bool) ([]float64, *nd.Array
 	if grad {
 		dz = nd.NewF(n, k)
 	}
-	e := make([]float64, k)
+	// e holds e^(z - max z) of every row, exponentiated in one call.
+	e := make([]float64, n*k)
 	for i := 0; i < n; i++ {
-		row, p := z.F[i*k:(i+1)*k], y.Prob[i*k:(i+1)*k]
+		row := z.F[i*k : (i+1)*k]
+		mx := row[0]
+		for _, v := range row {
+			if v > mx {
+				mx = v
+			}
+		}
+		for j, v := range row {
+			e[i*k+j] = float64(v - mx)
+		}
+	}
+	ops.ExpNeg(e, e)
+	for i := 0; i < n; i++ {
+		row, p, ei := z.F[i*k:(i+1)*k], y.Prob[i*k:(i+1)*k], e[i*k:(i+1)*k]
 		mx := row[0]
 		for _, v := range row {
 			if v > mx {
@@ -280,9 +333,8 @@ func crossEntropy(z *nd.Array, y tensor.Labels, grad bool) ([]float64, *nd.Array
 			}
 		}
 		var s float64
-		for j, v := range row {
-			e[j] = math.Exp(float64(v - mx))
-			s += e[j]
+		for _, v := range ei {
+			s += v
 		}
 		lse := float64(mx) + math.Log(s)
 		var mass float64
@@ -293,8 +345,9 @@ func crossEntropy(z *nd.Array, y tensor.Labels, grad bool) ([]float64, *nd.Array
 			mass += q
 		}
 		if grad {
-			for j := range row {
-				dz.F[i*k+j] = float32(e[j]/s*mass - p[j])
+			scale := mass / s
+			for j, v := range ei {
+				dz.F[i*k+j] = float32(v*scale - p[j])
 			}
 		}
 	}

@@ -51,6 +51,18 @@ func (a *accumulator) add(s int, d *nd.Array) {
 	}
 }
 
+// exclusive reports whether the gradient of slot s sits in an arena
+// buffer that nothing else holds (no other slot, no caller's seed), so
+// the producer's backward rule may overwrite it.
+func (a *accumulator) exclusive(s int) bool {
+	g := a.g[s]
+	if a.arena == nil || g == nil || !g.Pooled || cap(g.F) < 256 {
+		return false
+	}
+	h := a.refs[&g.F[:1][0]]
+	return h != nil && h.n == 1
+}
+
 // drop forgets the gradient of a value whose producer has run.
 func (a *accumulator) drop(s int) {
 	if g := a.g[s]; g != nil {

@@ -36,17 +36,27 @@ type Seed struct {
 // the node, when a step on the path has no VJP (an op marked NoGrad, or
 // a registry without ops.RegisterVJPs) or a VJP fails; it never panics.
 func Backward(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []int) ([]*nd.Array, error) {
-	return backward(ctx, m, env, seeds, wrt, false)
+	return backward(ctx, m, env, seeds, wrt, false, nil)
+}
+
+// BackwardSteps is Backward visiting only the steps i with only[i] set
+// (the others are treated as absent): it differentiates a part of the
+// graph, such as a linear tail (see LinearTail) on shape-only values.
+func BackwardSteps(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []int, only []bool) ([]*nd.Array, error) {
+	if len(only) != len(m.Steps) {
+		return nil, fmt.Errorf("backward: step mask of %d for %d steps", len(only), len(m.Steps))
+	}
+	return backward(ctx, m, env, seeds, wrt, false, only)
 }
 
 // BackwardTrain is Backward for an env from Forward with train set:
 // BatchNormalization nodes are differentiated through their batch
 // statistics.
 func BackwardTrain(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []int) ([]*nd.Array, error) {
-	return backward(ctx, m, env, seeds, wrt, true)
+	return backward(ctx, m, env, seeds, wrt, true, nil)
 }
 
-func backward(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []int, train bool) ([]*nd.Array, error) {
+func backward(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []int, train bool, only []bool) ([]*nd.Array, error) {
 	nslots := len(m.Names)
 	if env == nil || len(env.Values) != nslots {
 		return nil, fmt.Errorf("backward: environment does not belong to this model")
@@ -85,6 +95,9 @@ func backward(ctx *ops.Ctx, m *graph.Model, env *graph.Env, seeds []Seed, wrt []
 		}
 	}
 	for i := len(m.Steps) - 1; i >= 0; i-- {
+		if only != nil && !only[i] {
+			continue
+		}
 		if err := step(ctx, &m.Steps[i], env, dep, keep, acc, train); err != nil {
 			return nil, err
 		}
@@ -137,6 +150,13 @@ func step(ctx *ops.Ctx, st *graph.Step, env *graph.Env, dep, keep []bool, acc *a
 	}
 	in := values(env, st.In)
 	out := values(env, st.Out)
+	if len(st.Out) == 1 && st.Out[0] >= 0 && !keep[st.Out[0]] && acc.exclusive(st.Out[0]) {
+		// The output's gradient dies with this step: its buffer may be
+		// reused for the input gradient.
+		owned := *ctx
+		owned.GoutOwned = true
+		ctx = &owned
+	}
 	res, err := callVJP(ctx, st, vjp, in, out, gout, need)
 	if err != nil {
 		return err

@@ -114,18 +114,20 @@ func mixesRows(st graph.Step, dep []bool) bool {
 // slot: the values computed from slot are repeated, the others shared.
 // Valid when BatchLocal holds. A repeated value that no backward rule
 // reads (ops.ShapeOnlyInput, ops.ShapeOnlyOutputs) and that is not in
-// read (values the caller reads itself) is a shape without data. The
-// repeated arrays come from alloc (every element is written), nd.NewF
-// when nil.
+// read (values the caller reads itself) is a shape without data; one
+// that only row-wise backward rules read (ops.RepeatReadInput,
+// ops.RepeatReadOutput) shares the rows of env's value instead of a copy
+// (nd.Array.RowRepeat). The other repeated arrays come from alloc (every
+// element is written), nd.NewF when nil.
 func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...int) *nd.Array, read ...int) *graph.Env {
 	if alloc == nil {
 		alloc = nd.NewF
 	}
 	dep := dependents(m, slot)
-	data := dataRead(m, dep)
+	data, repeatOK := dataRead(m, dep)
 	for _, s := range read {
 		if s >= 0 && s < len(data) {
-			data[s] = true
+			data[s], repeatOK[s] = true, false
 		}
 	}
 	out := &graph.Env{Values: make([]*nd.Array, len(env.Values))}
@@ -139,6 +141,12 @@ func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...in
 		shape := append([]int{n * reps}, v.Shape[1:]...)
 		if !data[s] {
 			out.Values[s] = &nd.Array{DType: nd.Float32, Shape: shape}
+			continue
+		}
+		if repeatOK[s] && v.RowRepeat <= 1 {
+			// Its readers take repeated rows: share v's rows (not the
+			// environment's to give back to an arena).
+			out.Values[s] = &nd.Array{DType: nd.Float32, Shape: shape, F: v.F, RowRepeat: reps}
 			continue
 		}
 		t := alloc(shape...)
@@ -155,9 +163,15 @@ func Tile(m *graph.Model, env *graph.Env, slot, reps int, alloc func(shape ...in
 
 // dataRead marks the values computed from the differentiated input (dep)
 // whose data a backward pass to that input may read: inputs and outputs
-// of steps whose backward rules are not known to need only their shapes.
-func dataRead(m *graph.Model, dep []bool) []bool {
-	data := make([]bool, len(dep))
+// of steps whose backward rules are not known to need only their shapes;
+// and, of those, the ones every such reader accepts row-repeated
+// (ops.RepeatReadInput, ops.RepeatReadOutput).
+func dataRead(m *graph.Model, dep []bool) (data, repeatOK []bool) {
+	data = make([]bool, len(dep))
+	repeatOK = make([]bool, len(dep))
+	for s := range repeatOK {
+		repeatOK[s] = true
+	}
 	for _, st := range m.Steps {
 		if !anyDep(dep, st.In) {
 			continue
@@ -169,15 +183,17 @@ func dataRead(m *graph.Model, dep []bool) []bool {
 		for j, s := range st.In {
 			if need[j] && !ops.ShapeOnlyInput(st.Node.Op, j, need) {
 				data[s] = true
+				repeatOK[s] = repeatOK[s] && ops.RepeatReadInput(st.Node.Op, j)
 			}
 		}
 		if !ops.ShapeOnlyOutputs(st.Node.Op) {
 			for _, o := range st.Out {
 				if o >= 0 {
 					data[o] = true
+					repeatOK[o] = repeatOK[o] && ops.RepeatReadOutput(st.Node.Op)
 				}
 			}
 		}
 	}
-	return data
+	return data, repeatOK
 }
