@@ -12,7 +12,17 @@ import (
 	"github.com/arthost/arthost/shared/tensor"
 )
 
-// benchGradient times one gradient method on the fixture models at batch
+// gradBenchModels are the models the gradient benchmarks time: the
+// fixture models of bench/grad_run.sh, and the digits CNN that the host's
+// PGD benchmark attacks through the plugin boundary (issue 10).
+var gradBenchModels = []struct{ name, path string }{
+	{"mlp", filepath.Join("testdata", "mlp.onnx")},
+	{"cnn", filepath.Join("testdata", "cnn.onnx")},
+	{"cnn2", filepath.Join("testdata", "cnn2.onnx")},
+	{"digits", digitsCNN},
+}
+
+// benchGradient times one gradient method on gradBenchModels at batch
 // 1, 64 and 256 (in process, float32, one thread unless
 // $ARTHOST_BENCH_THREADS says otherwise), reporting process CPU time per
 // call as cpu-ns/op for bench/grad_run.sh.
@@ -21,9 +31,10 @@ func benchGradient(b *testing.B, call func(e *estimator, x tensor.Tensor, y tens
 	if threads == "" {
 		threads = "1"
 	}
-	for _, name := range []string{"mlp", "cnn", "cnn2"} {
+	for _, bm := range gradBenchModels {
+		name := bm.name
 		e := newEstimator()
-		d, err := e.Load(context.Background(), sdk.LoadRequest{ModelPath: filepath.Join("testdata", name+".onnx"),
+		d, err := e.Load(context.Background(), sdk.LoadRequest{ModelPath: bm.path,
 			Options: *sdk.NewOptions(map[string]string{"threads": threads})})
 		if err != nil {
 			b.Fatalf("load %s: %v", name, err)
