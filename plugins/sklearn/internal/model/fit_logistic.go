@@ -91,8 +91,8 @@ func (m *Logistic) Fit(ctx context.Context, x []float64, y []int, n int, cfg Log
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	m.coef, m.intercept, m.Multinomial = coef, icpt, multi
-	m.r = len(icpt)
+	m.setCoef(coef, icpt)
+	m.Multinomial = multi
 	return err
 }
 

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/arthost/arthost/plugins/sklearn/internal/linalg"
+)
 
 // linear holds the parameters of a linear decision function
 // d = x . coef_j + intercept_j, with one row for binary problems.
@@ -8,6 +12,13 @@ type linear struct {
 	d, k, r   int // features, classes, decision rows
 	coef      []float64
 	intercept []float64
+	packed    *linalg.Weights // coef packed for Decision; set by setCoef
+}
+
+// setCoef installs coefficients (r x d) and intercepts (r).
+func (l *linear) setCoef(coef, intercept []float64) {
+	l.coef, l.intercept, l.r = coef, intercept, len(intercept)
+	l.packed = linalg.PackT(coef, l.r, l.d, intercept)
 }
 
 func decodeLinear(o *object, s shape) (linear, error) {
@@ -16,13 +27,15 @@ func decodeLinear(o *object, s shape) (linear, error) {
 		r = 1
 	}
 	l := linear{d: s.features, k: s.classes, r: r}
-	var err error
-	if l.coef, _, err = o.matrix("coef", r, s.features); err != nil {
+	coef, _, err := o.matrix("coef", r, s.features)
+	if err != nil {
 		return l, err
 	}
-	if l.intercept, err = o.vector("intercept", r); err != nil {
+	intercept, err := o.vector("intercept", r)
+	if err != nil {
 		return l, err
 	}
+	l.setCoef(coef, intercept)
 	return l, nil
 }
 
@@ -44,25 +57,29 @@ func (l *linear) row(x, out []float64) {
 
 // Decision writes x coef^T + intercept for n rows (one matrix product).
 func (l *linear) Decision(x []float64, n int, out []float64) {
-	mulT(x, n, l.d, l.coef, l.r, out)
-	for i := 0; i < n; i++ {
-		axpy(out[i*l.r:(i+1)*l.r], 1, l.intercept)
-	}
+	l.packed.Mul(out, x, n)
 }
+
+// linearBlock is how many rows Predict takes at a time, so its decision
+// buffer stays small.
+const linearBlock = 128
 
 // Predict is LinearClassifierMixin.predict: d > 0 for binary, else argmax.
 func (l *linear) Predict(x []float64, n int, out []int) {
-	all := make([]float64, n*l.r)
-	l.Decision(x, n, all)
-	for i := 0; i < n; i++ {
-		d := all[i*l.r : (i+1)*l.r]
-		if l.r == 1 {
-			out[i] = 0
-			if d[0] > 0 {
-				out[i] = 1
+	all := make([]float64, min(n, linearBlock)*l.r)
+	for lo := 0; lo < n; lo += linearBlock {
+		b := min(linearBlock, n-lo)
+		l.Decision(x[lo*l.d:(lo+b)*l.d], b, all[:b*l.r])
+		for i := 0; i < b; i++ {
+			d := all[i*l.r : (i+1)*l.r]
+			if l.r == 1 {
+				out[lo+i] = 0
+				if d[0] > 0 {
+					out[lo+i] = 1
+				}
+			} else {
+				out[lo+i] = argmax(d)
 			}
-		} else {
-			out[i] = argmax(d)
 		}
 	}
 }
@@ -124,30 +141,39 @@ func (m *Logistic) Logits(x []float64, n int, out []float64) {
 // Proba is LogisticRegression.predict_proba.
 func (m *Logistic) Proba(x []float64, n int, out []float64) {
 	k := m.k
-	all := make([]float64, n*m.r)
-	m.linear.Decision(x, n, all)
+	out = out[:n*k]
+	if m.r == 1 {
+		// Binary: one decision column d; multinomial is softmax([-d, d]),
+		// ovr is [1-expit(d), expit(d)].
+		d := make([]float64, n)
+		m.linear.Decision(x, n, d)
+		if m.Multinomial {
+			for i, v := range d {
+				out[2*i], out[2*i+1] = -v, v
+			}
+			softmaxRows(out, 2)
+			return
+		}
+		expitAll(d)
+		for i, e := range d {
+			out[2*i], out[2*i+1] = 1-e, e
+		}
+		return
+	}
+	m.linear.Decision(x, n, out)
+	if m.Multinomial {
+		softmaxRows(out, k)
+		return
+	}
+	expitAll(out)
 	for i := 0; i < n; i++ {
 		p := out[i*k : (i+1)*k]
-		d := all[i*m.r : (i+1)*m.r]
-		switch {
-		case m.Multinomial && m.r == 1:
-			p[0], p[1] = -d[0], d[0]
-			softmaxInPlace(p)
-		case m.Multinomial:
-			copy(p, d)
-			softmaxInPlace(p)
-		case m.r == 1:
-			e := expit(d[0])
-			p[0], p[1] = 1-e, e
-		default:
-			s := 0.0
-			for j, v := range d {
-				p[j] = expit(v)
-				s += p[j]
-			}
-			for j := range p {
-				p[j] /= s
-			}
+		s := 0.0
+		for _, v := range p {
+			s += v
+		}
+		for j := range p {
+			p[j] /= s
 		}
 	}
 }

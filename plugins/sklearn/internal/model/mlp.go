@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"github.com/arthost/arthost/plugins/sklearn/internal/linalg"
 )
 
 // Hidden activations of MLPClassifier.
@@ -25,8 +27,8 @@ type MLP struct {
 	d, k       int
 	activation int
 	softmax    bool
-	coefs      [][]float64 // layer i: in_i x out_i
-	coefsT     [][]float64 // layer i transposed: out_i x in_i, for products of long dots
+	coefs      [][]float64       // layer i: in_i x out_i
+	packed     []*linalg.Weights // layer i packed for batch products
 	intercepts [][]float64
 	widths     []int // d, hidden..., out
 }
@@ -91,7 +93,7 @@ func decodeMLP(o *object, s shape, _ int) (Model, error) {
 			return nil, err
 		}
 		m.coefs = append(m.coefs, w)
-		m.coefsT = append(m.coefsT, transpose(w, in, outW))
+		m.packed = append(m.packed, linalg.Pack(w, in, outW, intercepts[i]))
 		m.intercepts = append(m.intercepts, intercepts[i])
 		m.widths = append(m.widths, outW)
 	}
@@ -159,47 +161,77 @@ func (m *MLP) actGrad(v float64) float64 {
 	return 1
 }
 
+// mlpBlock is how many rows Proba runs through the layers at a time, so
+// the hidden activations stay in cache and their buffers stay small.
+const mlpBlock = 128
+
 // forwardAll returns the output pre-activations of n rows (n x out),
-// one matrix product per layer.
-func (m *MLP) forwardAll(x []float64, n int) []float64 {
+// one matrix product per layer, written into last when it has room; the
+// hidden layers use bufs, grown as needed.
+func (m *MLP) forwardAll(x []float64, n int, last []float64, bufs *[2][]float64) []float64 {
 	a := x
-	for l := range m.coefs {
-		in, out := m.widths[l], m.widths[l+1]
-		z := make([]float64, n*out)
-		mulT(a, n, in, m.coefsT[l], out, z)
-		for i := 0; i < n; i++ {
-			row := z[i*out : (i+1)*out]
-			axpy(row, 1, m.intercepts[l])
-			if l < len(m.coefs)-1 {
-				for j, v := range row {
-					row[j] = m.act(v)
-				}
-			}
+	if bufs == nil {
+		bufs = new([2][]float64)
+	}
+	for l, w := range m.packed {
+		out := m.widths[l+1]
+		var z []float64
+		switch {
+		case l == len(m.packed)-1 && len(last) >= n*out:
+			z = last[:n*out]
+		case cap(bufs[l%2]) >= n*out:
+			z = bufs[l%2][:n*out]
+		default:
+			z = make([]float64, n*out)
+			bufs[l%2] = z
+		}
+		w.Mul(z, a, n)
+		if l < len(m.packed)-1 {
+			m.actAll(z)
 		}
 		a = z
 	}
 	return a
 }
 
-func (m *MLP) Proba(x []float64, n int, out []float64) {
-	all := m.forwardAll(x, n)
-	w := m.widths[len(m.widths)-1]
-	for i := 0; i < n; i++ {
-		z := all[i*w : (i+1)*w]
-		row := out[i*m.k : (i+1)*m.k]
-		if !m.softmax {
-			p := expit(z[0])
-			row[0], row[1] = 1-p, p
-			continue
+// actAll applies the hidden activation to every value of z.
+func (m *MLP) actAll(z []float64) {
+	switch m.activation {
+	case actTanh:
+		for i, v := range z {
+			z[i] = math.Tanh(v)
 		}
-		copy(row, z)
-		softmaxInPlace(row)
+	case actLogistic:
+		expitAll(z)
+	case actReLU:
+		for i, v := range z {
+			z[i] = max(v, 0) // math.Max's NaN and signed-zero rules, without its branches
+		}
+	}
+}
+
+func (m *MLP) Proba(x []float64, n int, out []float64) {
+	if m.softmax {
+		// The output layer is written straight into out, a block at a time.
+		var bufs [2][]float64
+		for lo := 0; lo < n; lo += mlpBlock {
+			b := min(mlpBlock, n-lo)
+			o := out[lo*m.k : (lo+b)*m.k]
+			m.forwardAll(x[lo*m.d:(lo+b)*m.d], b, o, &bufs)
+			softmaxRows(o, m.k)
+		}
+		return
+	}
+	all := m.forwardAll(x, n, nil, nil)
+	expitAll(all)
+	for i, p := range all {
+		out[2*i], out[2*i+1] = 1-p, p
 	}
 }
 
 // Predict: p > 0.5 for the logistic output, argmax for softmax.
 func (m *MLP) Predict(x []float64, n int, out []int) {
-	all := m.forwardAll(x, n)
+	all := m.forwardAll(x, n, nil, nil)
 	w := m.widths[len(m.widths)-1]
 	for i := 0; i < n; i++ {
 		z := all[i*w : (i+1)*w]
@@ -264,15 +296,4 @@ func (m *MLP) export() map[string]any {
 	return map[string]any{"type": "MLPClassifier", "activation": activationNames[m.activation],
 		"out_activation": map[bool]string{true: "softmax", false: "logistic"}[m.softmax],
 		"coefs":          coefs, "intercepts": m.intercepts}
-}
-
-// transpose returns the c x r transpose of the r x c matrix w.
-func transpose(w []float64, r, c int) []float64 {
-	t := make([]float64, r*c)
-	for i := 0; i < r; i++ {
-		for j := 0; j < c; j++ {
-			t[j*r+i] = w[i*c+j]
-		}
-	}
-	return t
 }

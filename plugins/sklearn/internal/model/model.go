@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"github.com/arthost/arthost/plugins/sklearn/internal/vecmath"
+)
 
 // Model is one loaded scikit-learn classifier (or a member of an ensemble).
 // x is always row-major with NumFeatures columns; outputs are row-major.
@@ -81,10 +85,10 @@ func logitsFromDecision(m Model, x []float64, n int, out []float64) {
 
 // argmax returns the first index of the largest value, as numpy does.
 func argmax(v []float64) int {
-	best := 0
-	for i := 1; i < len(v); i++ {
-		if v[i] > v[best] {
-			best = i
+	best, m := 0, v[0]
+	for i, x := range v[1:] {
+		if x > m {
+			best, m = i+1, x
 		}
 	}
 	return best
@@ -120,6 +124,48 @@ func softmaxInPlace(z []float64) {
 	}
 	for i := range z {
 		z[i] /= s
+	}
+}
+
+// softmaxRows is softmaxInPlace on every row of k values of z, with one
+// vector exponential for the whole batch and one division per row (the
+// row is multiplied by 1/sum, within an ulp of dividing each value).
+func softmaxRows(z []float64, k int) {
+	for lo := 0; lo < len(z); lo += k {
+		row := z[lo : lo+k]
+		m := row[0]
+		for _, v := range row[1:] {
+			if v > m {
+				m = v
+			}
+		}
+		for j := range row {
+			row[j] -= m
+		}
+	}
+	vecmath.Exp(z, z)
+	for lo := 0; lo < len(z); lo += k {
+		row := z[lo : lo+k]
+		s := 0.0
+		for _, v := range row {
+			s += v
+		}
+		inv := 1 / s
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+}
+
+// expitAll sets z[i] = expit(z[i]) for every i, with one vector
+// exponential.
+func expitAll(z []float64) {
+	for i, v := range z {
+		z[i] = -v
+	}
+	vecmath.Exp(z, z)
+	for i, e := range z {
+		z[i] = 1 / (1 + e)
 	}
 }
 

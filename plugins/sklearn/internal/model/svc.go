@@ -3,6 +3,9 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"github.com/arthost/arthost/plugins/sklearn/internal/linalg"
+	"github.com/arthost/arthost/plugins/sklearn/internal/vecmath"
 )
 
 // Kernel types of libsvm that SVC exports.
@@ -38,7 +41,17 @@ type SVC struct {
 	probB     []float64
 	pairs     [][2]int  // class pair of each decision value
 	svNorm    []float64 // |sv_s|^2, for the rbf kernel
+	packed    *linalg.Weights
+	// pairW is pairDecisions as one product: row p holds the dual
+	// coefficients of pair p's two classes and zeros elsewhere, its bias
+	// the pair's intercept; nil when too large (see maxPairWeights).
+	pairW *linalg.Weights
 }
+
+// maxPairWeights bounds pairW (pairs x support vectors values, 32 MiB):
+// with many classes the dense pair matrix is mostly zeros, and the
+// per-pair loop is used instead.
+const maxPairWeights = 4 << 20
 
 // maxDegree bounds the poly kernel degree so x^degree stays meaningful.
 const maxDegree = 100
@@ -124,6 +137,8 @@ func decodeSVC(o *object, s shape, _ int) (Model, error) {
 			m.pairs = append(m.pairs, [2]int{i, j})
 		}
 	}
+	m.packed = linalg.PackT(m.sv, m.nsv, m.d, nil)
+	m.setPairWeights()
 	m.svNorm = make([]float64, m.nsv)
 	for s := range m.svNorm {
 		for _, v := range m.sv[s*m.d : (s+1)*m.d] {
@@ -200,26 +215,71 @@ func (m *SVC) pairDecisions(kv, dec []float64) {
 // for an efficient product, small enough that the block stays in cache.
 const svcBlock = 128
 
-// rows runs fn on the pair decisions of every row.
+// setPairWeights builds pairW from the dual coefficients.
+func (m *SVC) setPairWeights() {
+	if len(m.pairs)*m.nsv > maxPairWeights {
+		return
+	}
+	w := make([]float64, len(m.pairs)*m.nsv)
+	for p, c := range m.pairs {
+		i, j := c[0], c[1]
+		row := w[p*m.nsv : (p+1)*m.nsv]
+		for s := m.start[i]; s < m.start[i]+m.nSupport[i]; s++ {
+			row[s] = m.dual[(j-1)*m.nsv+s]
+		}
+		for s := m.start[j]; s < m.start[j]+m.nSupport[j]; s++ {
+			row[s] = m.dual[i*m.nsv+s]
+		}
+	}
+	m.pairW = linalg.PackT(w, len(m.pairs), m.nsv, m.intercept)
+}
+
+// rows runs fn on the pair decisions of every row. With pairW they come
+// from one product per block: the nonzero terms are those of
+// pairDecisions in the same order (class i's support vectors, then class
+// j's), the zeros add nothing, and a row whose kernel values are not all
+// finite (where 0 times infinity would add a NaN) is redone by
+// pairDecisions.
 func (m *SVC) rows(x []float64, n int, fn func(i int, dec []float64)) {
-	dec := make([]float64, len(m.pairs))
+	np := len(m.pairs)
+	dec := make([]float64, np)
 	kv := make([]float64, min(n, svcBlock)*m.nsv)
+	var decs []float64
+	if m.pairW != nil {
+		decs = make([]float64, min(n, svcBlock)*np)
+	}
 	for lo := 0; lo < n; lo += svcBlock {
 		hi := min(lo+svcBlock, n)
 		b := hi - lo
 		m.kernelBlock(x[lo*m.d:hi*m.d], b, kv[:b*m.nsv])
+		if m.pairW != nil {
+			m.pairW.Mul(decs[:b*np], kv[:b*m.nsv], b)
+		}
 		for i := 0; i < b; i++ {
-			m.pairDecisions(kv[i*m.nsv:(i+1)*m.nsv], dec)
-			fn(lo+i, dec)
+			if m.pairW == nil || !allFinite(decs[i*np:(i+1)*np]) {
+				m.pairDecisions(kv[i*m.nsv:(i+1)*m.nsv], dec)
+				fn(lo+i, dec)
+				continue
+			}
+			fn(lo+i, decs[i*np:(i+1)*np])
 		}
 	}
+}
+
+// allFinite reports whether v holds no NaN or infinity.
+func allFinite(v []float64) bool {
+	s := 0.0
+	for _, x := range v {
+		s += x * 0 // NaN exactly when some x is NaN or infinite
+	}
+	return s == 0
 }
 
 // kernelBlock writes K(x_i, sv_s) for n rows (n x nsv) from one matrix
 // product of dot products; rbf uses |x-sv|^2 = |x|^2 + |sv|^2 - 2 x.sv
 // (libsvm subtracts directly; the two differ by rounding only).
 func (m *SVC) kernelBlock(x []float64, n int, kv []float64) {
-	mulT(x, n, m.d, m.sv, m.nsv, kv)
+	m.packed.Mul(kv, x, n)
 	for i := 0; i < n; i++ {
 		row := kv[i*m.nsv : (i+1)*m.nsv]
 		switch m.kernel {
@@ -238,9 +298,12 @@ func (m *SVC) kernelBlock(x []float64, n int, kv []float64) {
 				xx += v * v
 			}
 			for s, v := range row {
-				row[s] = math.Exp(-m.gamma * math.Max(xx+m.svNorm[s]-2*v, 0))
+				row[s] = -m.gamma * max(xx+m.svNorm[s]-2*v, 0) // as math.Max, without its branches
 			}
 		}
+	}
+	if m.kernel == kernelRBF {
+		vecmath.Exp(kv[:n*m.nsv], kv[:n*m.nsv])
 	}
 }
 
