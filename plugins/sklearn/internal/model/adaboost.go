@@ -20,6 +20,10 @@ type AdaBoost struct {
 	sammeR  bool
 	members []member
 	weights []float64
+	// contrib[e] holds, for a tree member e, each leaf slot's term in the
+	// sum (slots x k, see leavesOf), so rows add it at their leaf; nil when
+	// any member is not a tree.
+	contrib [][]float64
 }
 
 func decodeAdaBoost(o *object, s shape, depth int) (Model, error) {
@@ -54,7 +58,46 @@ func decodeAdaBoost(o *object, s shape, depth int) (Model, error) {
 		return nil, fmt.Errorf("%s: weights sum to zero", o.key("estimator_weights"))
 	}
 	m.weights = w
+	m.setContrib()
 	return m, nil
+}
+
+// setContrib precomputes each tree member's term per leaf, with the
+// arithmetic pred uses on the member's output for a row.
+func (m *AdaBoost) setContrib() {
+	k := m.k
+	contrib := make([][]float64, len(m.members))
+	for e, mb := range m.members {
+		t, ok := mb.model.(*TreeClassifier)
+		if !ok {
+			return
+		}
+		c := make([]float64, len(t.left)*k)
+		for node := range t.left {
+			row := c[node*k : (node+1)*k]
+			if m.sammeR {
+				m.sammeRTerm(t.proba[node*k:(node+1)*k], row)
+				continue
+			}
+			row[mb.classes[argmax(t.value[node*k:(node+1)*k])]] = m.weights[e]
+		}
+		contrib[e] = t.bySlot(c, k)
+	}
+	m.contrib = contrib
+}
+
+// sammeRTerm adds a member's SAMME.R term for probabilities p to out:
+// (k-1) (log p - mean log p), p floored at float64Eps. p is overwritten.
+func (m *AdaBoost) sammeRTerm(p, out []float64) {
+	k := m.k
+	s := 0.0
+	for j, v := range p {
+		p[j] = math.Log(math.Max(v, float64Eps))
+		s += p[j]
+	}
+	for j, v := range p {
+		out[j] += float64(k-1) * (v - (1/float64(k))*s)
+	}
 }
 
 func (m *AdaBoost) NumFeatures() int { return m.d }
@@ -66,28 +109,10 @@ func (m *AdaBoost) HasProba() bool   { return true }
 func (m *AdaBoost) pred(x []float64, n int) []float64 {
 	k := m.k
 	out := make([]float64, n*k)
-	p := make([]float64, n*k)
-	lab := make([]int, n)
-	for e, mb := range m.members {
-		if m.sammeR {
-			mb.model.Proba(x, n, p)
-			for i := 0; i < n; i++ {
-				row := p[i*k : (i+1)*k]
-				s := 0.0
-				for j, v := range row {
-					row[j] = math.Log(math.Max(v, float64Eps))
-					s += row[j]
-				}
-				for j, v := range row {
-					out[i*k+j] += float64(k-1) * (v - (1/float64(k))*s)
-				}
-			}
-			continue
-		}
-		mb.model.Predict(x, n, lab)
-		for i, l := range lab {
-			out[i*k+mb.classes[l]] += m.weights[e]
-		}
+	if m.contrib != nil {
+		m.treeSum(x, n, out)
+	} else {
+		m.memberSum(x, n, out)
 	}
 	total := 0.0
 	for _, w := range m.weights {
@@ -97,6 +122,47 @@ func (m *AdaBoost) pred(x []float64, n int) []float64 {
 		out[i] /= total
 	}
 	return out
+}
+
+// treeSum adds the members' precomputed leaf terms into out, member after
+// member for each row.
+func (m *AdaBoost) treeSum(x []float64, n int, out []float64) {
+	k := m.k
+	leaf := make([]int32, min(n, treeBlock))
+	for lo := 0; lo < n; lo += treeBlock {
+		b := min(treeBlock, n-lo)
+		o := out[lo*k : (lo+b)*k]
+		for e, mb := range m.members {
+			mb.model.(*TreeClassifier).leavesOf(x[lo*m.d:(lo+b)*m.d], m.d, b, leaf)
+			c := m.contrib[e]
+			for i, l := range leaf[:b] {
+				row, term := o[i*k:(i+1)*k], c[int(l)*k:(int(l)+1)*k]
+				for j, v := range term {
+					row[j] += v
+				}
+			}
+		}
+	}
+}
+
+// memberSum adds the members' terms into out from their outputs.
+func (m *AdaBoost) memberSum(x []float64, n int, out []float64) {
+	k := m.k
+	p := make([]float64, n*k)
+	lab := make([]int, n)
+	for e, mb := range m.members {
+		if m.sammeR {
+			mb.model.Proba(x, n, p)
+			for i := 0; i < n; i++ {
+				m.sammeRTerm(p[i*k:(i+1)*k], out[i*k:(i+1)*k])
+			}
+			continue
+		}
+		mb.model.Predict(x, n, lab)
+		for i, l := range lab {
+			out[i*k+mb.classes[l]] += m.weights[e]
+		}
+	}
 }
 
 func (m *AdaBoost) DecisionWidth() int {

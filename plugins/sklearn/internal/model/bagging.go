@@ -8,6 +8,10 @@ type Bagging struct {
 	base
 	d, k    int
 	members []member
+	// direct[e] is tree member e rewritten to split on the ensemble's own
+	// columns, so it walks the input without a copy of its subset; nil
+	// for other members.
+	direct []*TreeClassifier
 }
 
 func decodeBagging(o *object, s shape, depth int) (Model, error) {
@@ -15,7 +19,13 @@ func decodeBagging(o *object, s shape, depth int) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bagging{d: s.features, k: s.classes, members: ms}, nil
+	m := &Bagging{d: s.features, k: s.classes, members: ms, direct: make([]*TreeClassifier, len(ms))}
+	for e, mb := range ms {
+		if t, ok := mb.model.(*TreeClassifier); ok {
+			m.direct[e] = t.onColumns(mb.features, s.features)
+		}
+	}
+	return m, nil
 }
 
 func (m *Bagging) NumFeatures() int { return m.d }
@@ -30,12 +40,17 @@ func (m *Bagging) Proba(x []float64, n int, out []float64) {
 	clear(out[:n*m.k])
 	var buf, p []float64
 	lab := make([]int, min(n, baggingBlock))
+	slots := make([]int32, min(n, baggingBlock))
 	for lo := 0; lo < n; lo += baggingBlock {
 		b := min(baggingBlock, n-lo)
 		xb, ob := x[lo*m.d:(lo+b)*m.d], out[lo*m.k:(lo+b)*m.k]
-		for _, mb := range m.members {
-			buf = mb.inputInto(xb, b, m.d, buf)
+		for e, mb := range m.members {
 			mk := len(mb.classes)
+			if t := m.direct[e]; t != nil {
+				m.addTree(t, mb.classes, xb, b, slots, ob)
+				continue
+			}
+			buf = mb.inputInto(xb, b, m.d, buf)
 			if !mb.model.HasProba() {
 				mb.model.Predict(buf, b, lab[:b])
 				for i, l := range lab[:b] {
@@ -54,6 +69,20 @@ func (m *Bagging) Proba(x []float64, n int, out []float64) {
 	}
 	for i := range out[:n*m.k] {
 		out[i] /= float64(len(m.members))
+	}
+}
+
+// addTree adds the predict_proba of tree t (over the ensemble's columns)
+// for b rows of x into the columns classes of out; slots is scratch.
+func (m *Bagging) addTree(t *TreeClassifier, classes []int, x []float64, b int, slots []int32, out []float64) {
+	slots = slots[:b]
+	t.leavesOf(x, m.d, b, slots)
+	mk := len(classes)
+	for i, l := range slots {
+		p := t.slotProba[int(l)*mk : (int(l)+1)*mk]
+		for j, c := range classes {
+			out[i*m.k+c] += p[j]
+		}
 	}
 }
 

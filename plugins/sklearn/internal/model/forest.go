@@ -43,17 +43,22 @@ func (m *Forest) NumFeatures() int { return m.d }
 func (m *Forest) NumClasses() int  { return m.k }
 func (m *Forest) HasProba() bool   { return true }
 
+// Proba adds the trees' predict_proba tree by tree, then divides by the
+// number of trees, as sklearn does.
 func (m *Forest) Proba(x []float64, n int, out []float64) {
-	p := make([]float64, m.k)
-	var buf []float32
-	for i := 0; i < n; i++ {
-		o := out[i*m.k : (i+1)*m.k]
-		buf = toFloat32(x[i*m.d:(i+1)*m.d], buf)
+	k := m.k
+	leaf := make([]int32, min(n, treeBlock))
+	for lo := 0; lo < n; lo += treeBlock {
+		b := min(treeBlock, n-lo)
+		o := out[lo*k : (lo+b)*k]
 		clear(o)
 		for _, t := range m.trees {
-			t.probaLeaf(t.leaf32(buf), p)
-			for j, v := range p {
-				o[j] += v
+			t.leavesOf(x[lo*m.d:(lo+b)*m.d], m.d, b, leaf)
+			for i, l := range leaf[:b] {
+				row, p := o[i*k:(i+1)*k], t.slotProba[int(l)*k:(int(l)+1)*k]
+				for j, v := range p {
+					row[j] += v
+				}
 			}
 		}
 		for j := range o {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/arthost/arthost/plugins/sklearn/internal/vecmath"
 )
 
 // float32Eps is np.finfo(np.float32).eps, GradientBoosting's clip on the
@@ -64,6 +66,12 @@ func decodeGradientBoosting(o *object, s shape, _ int) (Model, error) {
 			if trees[j], err = decodeRegTree(t, fmt.Sprintf("%s[%d]", path, j), s.features); err != nil {
 				return nil, err
 			}
+			scaled := make([]float64, len(trees[j].value))
+			for v, val := range trees[j].value {
+				scaled[v] = m.learningRate * val
+			}
+			trees[j].scaled = trees[j].bySlot(scaled, 1)
+			trees[j].table = newTreeTable(trees[j].flat, trees[j].scaled)
 		}
 		m.stages = append(m.stages, trees)
 	}
@@ -123,32 +131,43 @@ func (m *GradientBoosting) NumClasses() int    { return m.k }
 func (m *GradientBoosting) HasProba() bool     { return true }
 func (m *GradientBoosting) DecisionWidth() int { return m.rawWidth() }
 
-// gbBlock is how many rows walk each tree together: the float32 copy of
-// the block stays in cache while the trees go by, as in sklearn's
-// stage-major predict_stages.
-const gbBlock = 128
-
 // Decision is the raw prediction (decision_function): the init raw
 // prediction plus learning_rate times each tree, stage by stage, so every
 // output adds the same terms in the same order as sklearn.
+// Rows walk the trees a block at a time (stage-major, as sklearn's
+// predict_stages), each leaf's value already multiplied by learning_rate.
 func (m *GradientBoosting) Decision(x []float64, n int, out []float64) {
 	w := m.rawWidth()
-	buf := make([]float32, min(n, gbBlock)*m.d)
-	for lo := 0; lo < n; lo += gbBlock {
-		b := min(gbBlock, n-lo)
-		for i := range buf[:b*m.d] {
-			buf[i] = float32(x[lo*m.d+i])
-		}
-		o := out[lo*w : (lo+b)*w]
-		for i := 0; i < b; i++ {
-			copy(o[i*w:(i+1)*w], m.init)
+	b0 := min(n, treeBlock)
+	leaf := make([]int32, b0)
+	// acc holds the block's raw predictions column by column (one column
+	// per tree of a stage), so each tree adds to contiguous values.
+	acc := make([]float64, w*b0)
+	for lo := 0; lo < n; lo += treeBlock {
+		b := min(treeBlock, n-lo)
+		xb, o := x[lo*m.d:(lo+b)*m.d], out[lo*w:(lo+b)*w]
+		for j := 0; j < w; j++ {
+			col := acc[j*b : (j+1)*b]
+			for i := range col {
+				col[i] = m.init[j]
+			}
 		}
 		for _, st := range m.stages {
 			for j := range st {
-				t := &st[j]
-				for i := 0; i < b; i++ {
-					o[i*w+j] += m.learningRate * t.value[t.leaf32(buf[i*m.d:(i+1)*m.d])]
+				t, col := &st[j], acc[j*b:(j+1)*b]
+				if t.table != nil {
+					t.table.add(xb, m.d, b, col)
+					continue
 				}
+				t.leavesOf(xb, m.d, b, leaf)
+				for i, l := range leaf[:b] {
+					col[i] += t.scaled[l]
+				}
+			}
+		}
+		for j := 0; j < w; j++ {
+			for i, v := range acc[j*b : (j+1)*b] {
+				o[i*w+j] = v
 			}
 		}
 	}
@@ -162,26 +181,54 @@ func (m *GradientBoosting) Logits(x []float64, n int, out []float64) {
 // 1 minus column 1, or exp(raw - logsumexp(raw)) for several classes.
 func (m *GradientBoosting) Proba(x []float64, n int, out []float64) {
 	w := m.rawWidth()
-	raw := make([]float64, n*w)
-	m.Decision(x, n, raw)
-	for i := 0; i < n; i++ {
-		if w == 1 {
-			r := raw[i]
-			if m.exponential {
-				r *= 2
+	if w == 1 {
+		raw := make([]float64, n)
+		m.Decision(x, n, raw)
+		if m.exponential {
+			for i := range raw {
+				raw[i] *= 2
 			}
-			p := expit(r)
-			out[2*i], out[2*i+1] = 1-p, p
-			continue
 		}
-		row := raw[i*w : (i+1)*w]
-		lse := logSumExp(row)
+		expitAll(raw)
+		for i, p := range raw {
+			out[2*i], out[2*i+1] = 1-p, p
+		}
+		return
+	}
+	out = out[:n*w]
+	m.Decision(x, n, out)
+	// logsumexp of each row (the shifted exponentials first, then the
+	// probabilities), each pass one vector exponential.
+	t := make([]float64, n*w)
+	top := make([]float64, n)
+	for i := range top {
+		row := out[i*w : (i+1)*w]
+		top[i] = row[0]
+		for _, v := range row[1:] {
+			top[i] = math.Max(top[i], v)
+		}
 		for j, v := range row {
-			p := math.Exp(v - lse)
-			if math.IsNaN(p) {
-				p = 0
+			t[i*w+j] = v - top[i]
+		}
+	}
+	vecmath.Exp(t, t)
+	for i, mx := range top {
+		lse := mx
+		if !math.IsInf(mx, 0) {
+			s := 0.0
+			for _, v := range t[i*w : (i+1)*w] {
+				s += v
 			}
-			out[i*w+j] = p
+			lse = math.Log(s) + mx
+		}
+		for j, v := range out[i*w : (i+1)*w] {
+			t[i*w+j] = v - lse
+		}
+	}
+	vecmath.Exp(out, t)
+	for i, p := range out {
+		if math.IsNaN(p) {
+			out[i] = 0
 		}
 	}
 }

@@ -11,6 +11,7 @@ type tree struct {
 	feature     []int32
 	threshold   []float64
 	nodes       []node
+	flat        *flatTree // complete layout; nil for deep trees
 }
 
 // maxNodes bounds a single tree.
@@ -82,6 +83,7 @@ func decodeTree(o *object, features int) (tree, error) {
 	for i := range t.nodes {
 		t.nodes[i] = node{left: t.left[i], right: t.right[i], feature: t.feature[i], threshold: thr[i]}
 	}
+	t.flat = t.flatten()
 	return t, nil
 }
 
@@ -128,32 +130,26 @@ func (t *tree) leaf(x []float64) int {
 	return int(i)
 }
 
-// leaf32 is leaf for a row already cast to float32.
-func (t *tree) leaf32(x []float32) int {
-	nodes := t.nodes
-	i := int32(0)
-	for nodes[i].left >= 0 {
-		n := &nodes[i]
-		// Written without a branch on the outcome (the compiler emits a
-		// SETcc): split outcomes are unpredictable, and mispredicted
-		// branches dominate a tree walk.
-		var c int32
-		if float64(x[n.feature]) <= n.threshold {
-			c = 1
+// onColumns returns a copy of m that splits on columns[f] of a d-column
+// input where m splits on f (m itself when columns is nil).
+func (m *TreeClassifier) onColumns(columns []int, d int) *TreeClassifier {
+	if columns == nil {
+		return m
+	}
+	c := *m
+	c.d = d
+	c.tree.feature = make([]int32, len(m.feature))
+	c.tree.nodes = make([]node, len(m.nodes))
+	for i, f := range m.feature {
+		c.tree.feature[i] = f
+		c.tree.nodes[i] = m.nodes[i]
+		if m.left[i] >= 0 {
+			c.tree.feature[i] = int32(columns[f])
+			c.tree.nodes[i].feature = int32(columns[f])
 		}
-		i = n.right + c*(n.left-n.right)
 	}
-	return int(i)
-}
-
-// toFloat32 casts a row into buf (grown as needed), as sklearn casts X to
-// float32 before walking trees.
-func toFloat32(x []float64, buf []float32) []float32 {
-	buf = buf[:0]
-	for _, v := range x {
-		buf = append(buf, float32(v))
-	}
-	return buf
+	c.tree.flat = c.tree.flatten()
+	return &c
 }
 
 func (t *tree) exportInto(e map[string]any) {
@@ -168,6 +164,10 @@ type TreeClassifier struct {
 	typ   string
 	d, k  int
 	value []float64 // nodes x k
+	proba []float64 // nodes x k: value normalised as predict_proba does
+	// By leaf slot (see leavesOf): proba, and the class predict gives.
+	slotProba []float64
+	slotClass []int
 }
 
 func decodeTreeClassifier(o *object, s shape, _ int) (Model, error) {
@@ -186,6 +186,14 @@ func decodeTreeClassifier(o *object, s shape, _ int) (Model, error) {
 			return nil, fmt.Errorf("%s[%d][%d]: negative class weight %v", o.key("value"), i/s.classes, i%s.classes, v)
 		}
 	}
+	m.proba = make([]float64, len(m.value))
+	for i := range t.left {
+		m.probaLeaf(i, m.proba[i*m.k:(i+1)*m.k])
+	}
+	m.slotProba = m.bySlot(m.proba, m.k)
+	for _, node := range m.slotNodes() {
+		m.slotClass = append(m.slotClass, argmax(m.value[int(node)*m.k:(int(node)+1)*m.k]))
+	}
 	return m, nil
 }
 
@@ -196,13 +204,11 @@ func (m *TreeClassifier) HasProba() bool   { return true }
 // Proba divides the leaf's class weights by their sum (a zero sum counts
 // as 1), as DecisionTreeClassifier.predict_proba.
 func (m *TreeClassifier) Proba(x []float64, n int, out []float64) {
-	for i := 0; i < n; i++ {
-		m.probaRow(x[i*m.d:(i+1)*m.d], out[i*m.k:(i+1)*m.k])
+	leaf := make([]int32, n)
+	m.leavesOf(x, m.d, n, leaf)
+	for i, l := range leaf {
+		copy(out[i*m.k:(i+1)*m.k], m.slotProba[int(l)*m.k:])
 	}
-}
-
-func (m *TreeClassifier) probaRow(x, p []float64) {
-	m.probaLeaf(m.leaf(x), p)
 }
 
 func (m *TreeClassifier) probaLeaf(leaf int, p []float64) {
@@ -221,9 +227,10 @@ func (m *TreeClassifier) probaLeaf(leaf int, p []float64) {
 
 // Predict is the argmax of the leaf's weights.
 func (m *TreeClassifier) Predict(x []float64, n int, out []int) {
-	for i := 0; i < n; i++ {
-		l := m.leaf(x[i*m.d : (i+1)*m.d])
-		out[i] = argmax(m.value[l*m.k : (l+1)*m.k])
+	leaf := make([]int32, n)
+	m.leavesOf(x, m.d, n, leaf)
+	for i, l := range leaf {
+		out[i] = m.slotClass[l]
 	}
 }
 
@@ -236,7 +243,9 @@ func (m *TreeClassifier) export() map[string]any {
 // regTree is a regression tree of GradientBoosting: one value per node.
 type regTree struct {
 	tree
-	value []float64
+	value  []float64
+	scaled []float64  // by leaf slot: value times GradientBoosting's learning_rate
+	table  *treeTable // scaled as tables, for shallow trees
 }
 
 func decodeRegTree(data []byte, path string, features int) (regTree, error) {
