@@ -11,6 +11,7 @@ import (
 type scaler struct {
 	minmax      bool
 	mean, scale []float64 // StandardScaler: nil when not applied
+	inv         []float64 // StandardScaler: 1/scale, for batches
 	min         []float64
 	clip        bool
 	lo, hi      float64
@@ -45,6 +46,12 @@ func decodeScaler(raw json.RawMessage, path string, d int) (scaler, error) {
 		}
 		if err := positive(o.key("scale"), s.scale); err != nil {
 			return s, err
+		}
+		if s.scale != nil {
+			s.inv = make([]float64, d)
+			for f, v := range s.scale {
+				s.inv[f] = 1 / v
+			}
 		}
 		return s, o.done()
 	}
@@ -147,19 +154,67 @@ func decodePipeline(o *object, s shape, depth int) (Model, error) {
 	return p, nil
 }
 
-// transform returns the scaled copy of x.
-func (p *Pipeline) transform(x []float64, n int) []float64 {
-	if len(p.steps) == 0 {
-		return x
-	}
-	d := p.NumFeatures()
-	out := append([]float64(nil), x[:n*d]...)
-	for i := 0; i < n; i++ {
-		for j := range p.steps {
-			p.steps[j].apply(out[i*d:(i+1)*d], nil)
+// pipeBlock is how many rows are scaled at a time before the final model
+// runs on them: the scaled block stays in cache and the buffer is small.
+const pipeBlock = 128
+
+// transformRows writes the scaled rows of x into dst (same length), with
+// the arithmetic of apply except that StandardScaler multiplies by 1/scale
+// (within an ulp of sklearn's division, at a quarter of its cost).
+func (s *scaler) transformRows(dst, x []float64, d int) {
+	for lo := 0; lo < len(x); lo += d {
+		in, out := x[lo:lo+d], dst[lo:lo+d]
+		switch {
+		case s.minmax:
+			sc, mn := s.scale[:d], s.min[:d]
+			for f, v := range in {
+				out[f] = v*sc[f] + mn[f]
+			}
+			if s.clip {
+				for f, v := range out {
+					out[f] = math.Min(math.Max(v, s.lo), s.hi)
+				}
+			}
+		case s.mean != nil && s.scale != nil:
+			mu, inv := s.mean[:d], s.inv[:d]
+			for f, v := range in {
+				out[f] = (v - mu[f]) * inv[f]
+			}
+		case s.mean != nil:
+			mu := s.mean[:d]
+			for f, v := range in {
+				out[f] = v - mu[f]
+			}
+		case s.scale != nil:
+			inv := s.inv[:d]
+			for f, v := range in {
+				out[f] = v * inv[f]
+			}
+		default:
+			copy(out, in)
 		}
 	}
-	return out
+}
+
+// blocks runs fn on the scaled rows of x, pipeBlock rows at a time: fn
+// gets the scaled block, the first row's index and the block's row count.
+func (p *Pipeline) blocks(x []float64, n int, fn func(xs []float64, lo, b int)) {
+	if len(p.steps) == 0 {
+		fn(x, 0, n)
+		return
+	}
+	d := p.NumFeatures()
+	buf := make([]float64, min(n, pipeBlock)*d)
+	for lo := 0; lo < n; lo += pipeBlock {
+		b := min(pipeBlock, n-lo)
+		xs := buf[:b*d]
+		src := x[lo*d : (lo+b)*d]
+		for j := range p.steps {
+			p.steps[j].transformRows(xs, src, d)
+			src = xs
+		}
+		fn(xs, lo, b)
+	}
 }
 
 func (p *Pipeline) NumFeatures() int   { return p.final.NumFeatures() }
@@ -168,16 +223,19 @@ func (p *Pipeline) HasProba() bool     { return p.final.HasProba() }
 func (p *Pipeline) DecisionWidth() int { return p.final.DecisionWidth() }
 func (p *Pipeline) GradKind() GradKind { return p.final.GradKind() }
 func (p *Pipeline) Proba(x []float64, n int, out []float64) {
-	p.final.Proba(p.transform(x, n), n, out)
+	k := p.NumClasses()
+	p.blocks(x, n, func(xs []float64, lo, b int) { p.final.Proba(xs, b, out[lo*k:(lo+b)*k]) })
 }
 func (p *Pipeline) Predict(x []float64, n int, out []int) {
-	p.final.Predict(p.transform(x, n), n, out)
+	p.blocks(x, n, func(xs []float64, lo, b int) { p.final.Predict(xs, b, out[lo:lo+b]) })
 }
 func (p *Pipeline) Decision(x []float64, n int, out []float64) {
-	p.final.Decision(p.transform(x, n), n, out)
+	w := p.DecisionWidth()
+	p.blocks(x, n, func(xs []float64, lo, b int) { p.final.Decision(xs, b, out[lo*w:(lo+b)*w]) })
 }
 func (p *Pipeline) Logits(x []float64, n int, out []float64) {
-	p.final.Logits(p.transform(x, n), n, out)
+	k := p.NumClasses()
+	p.blocks(x, n, func(xs []float64, lo, b int) { p.final.Logits(xs, b, out[lo*k:(lo+b)*k]) })
 }
 
 // Grad chains the final model's Jacobian with the scalers' derivatives.
