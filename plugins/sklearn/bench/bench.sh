@@ -5,6 +5,11 @@
 # plugins/sklearn (in process, no gRPC). scikit-learn side: bench/compare.py
 # with Debian's python3-sklearn; skipped when it is absent.
 #
+# ratio compares arthost's mean time per call (median of COUNT runs) with
+# sklearn's median single call; ratio_call compares medians of single calls
+# on both sides (arthost: median over the runs of each run's median call),
+# which a busy machine's interruptions skew less.
+#
 #   plugins/sklearn/bench/bench.sh            # from the repository root
 #   COUNT=5 BENCHTIME=20x plugins/sklearn/bench/bench.sh
 #
@@ -24,23 +29,27 @@ have_sklearn=1
 [ "$have_sklearn" = 1 ] || echo "# python3-sklearn not installed: scikit-learn timings skipped"
 
 go test -c -o /tmp/arthost-sklearn-bench.test ./plugins/sklearn/ >/dev/null
-printf '%-40s %12s %8s %12s %8s %8s\n' family arthost_ms spread sklearn_ms spread ratio
+printf '%-40s %12s %8s %12s %8s %8s %12s %10s\n' family arthost_ms spread sklearn_ms spread ratio arthost_call ratio_call
 for f in $FAMILIES; do
 	# Median and spread ((max-min)/median) of COUNT runs of ns/op.
-	go_line=$(cd plugins/sklearn && /tmp/arthost-sklearn-bench.test -test.run '^$' \
-		-test.bench "BenchmarkPredictProba/family=${f}\$" -test.benchtime "$BENCHTIME" -test.count "$COUNT" |
-		awk '/^BenchmarkPredictProba/ {print $3}' | sort -g |
+	raw=$(cd plugins/sklearn && /tmp/arthost-sklearn-bench.test -test.run '^$' \
+		-test.bench "BenchmarkPredictProba/family=${f}\$" -test.benchtime "$BENCHTIME" -test.count "$COUNT")
+	go_line=$(echo "$raw" | awk '/^BenchmarkPredictProba/ {print $3}' | sort -g |
 		awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; printf "%.3f %.2f", m/1e6, (v[NR]-v[1])/m}')
 	go_ms=${go_line% *}; go_spread=${go_line#* }
+	go_call=$(echo "$raw" | awk '/^BenchmarkPredictProba/ {print $5}' | sort -g |
+		awk '{v[NR]=$1} END {printf "%.3f", v[int((NR+1)/2)]}')
 	if [ "$have_sklearn" = 1 ]; then
 		py_line=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 plugins/sklearn/bench/compare.py "$f" 2>/dev/null)
 		set -- $py_line
 		sk_ms=$(awk -v s="$2" 'BEGIN {printf "%.3f", s*1e3}')
 		ratio=$(awk -v a="$go_ms" -v b="$sk_ms" 'BEGIN {printf "%.2f", a/b}')
-		printf '%-40s %12s %8s %12s %8s %8s\n' "$f" "$go_ms" "$go_spread" "$sk_ms" "$3" "$ratio"
+		ratio_call=$(awk -v a="$go_call" -v b="$sk_ms" 'BEGIN {printf "%.2f", a/b}')
+		printf '%-40s %12s %8s %12s %8s %8s %12s %10s\n' "$f" "$go_ms" "$go_spread" "$sk_ms" "$3" "$ratio" "$go_call" "$ratio_call"
 	else
-		printf '%-40s %12s %8s %12s %8s %8s\n' "$f" "$go_ms" "$go_spread" - - -
+		printf '%-40s %12s %8s %12s %8s %8s %12s %10s\n' "$f" "$go_ms" "$go_spread" - - - "$go_call" -
 	fi
 done
 rm -f /tmp/arthost-sklearn-bench.test
 echo "# ratio = arthost/sklearn median time per call of 1000 rows; < 1 means arthost is faster"
+echo "# ratio_call = the same from median single calls on both sides"

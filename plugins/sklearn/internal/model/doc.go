@@ -16,6 +16,14 @@
 // be refitted in Go (fit_*.go), and Marshal writes a model back to the export
 // format.
 //
+// Batch prediction is laid out for speed without changing those results:
+// matrix products go through ../linalg, exponentials through ../vecmath,
+// and trees are walked in a complete (padded) layout against float64
+// bounds equivalent to the float32 comparison (flat.go), with per-leaf
+// results (normalised probabilities, AdaBoost terms, GradientBoosting's
+// scaled values) computed once at load; shallow GradientBoosting trees are
+// walked eight rows at a time on AVX-512 (gbwalk_amd64.s).
+//
 // The package is used by the sklearn plugin only. Methods assume inputs of
 // the right size: the plugin validates shapes before calling, and a wrong
 // size is a caller bug that panics.
