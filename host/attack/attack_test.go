@@ -140,6 +140,7 @@ func TestMatchesClosedForm(t *testing.T) {
 		{"pgd/2", "pgd", attack.Norm2, false, tensor.Float64, 0, 0.3, 0.07, 9},
 		{"pgd/inf/targeted", "pgd", attack.NormInf, true, tensor.Float64, 0, 0.15, 0.04, 9},
 		{"pgd/inf/float32", "pgd", attack.NormInf, false, tensor.Float32, 0, 0.15, 0.04, 9},
+		{"pgd/inf/targeted/float32/batches", "pgd", attack.NormInf, true, tensor.Float32, 6, 0.15, 0.04, 9},
 		{"pgd/2/targeted/float32", "pgd", attack.Norm2, true, tensor.Float32, 0, 0.3, 0.07, 9},
 	}
 	for _, c := range cases {

@@ -87,7 +87,7 @@ func (a *FGSM) minimal(ctx context.Context, o *oracle, x0 []float64, l labels) (
 	for bi, b := range bs {
 		batch, base := adv[b[0]*f:b[1]*f], x0[b[0]*f:b[1]*f]
 		lb := l.slice(b[0], b[1])
-		pert, err := o.gradient(ctx, batch, lb)
+		pert, err := o.gradient(ctx, make([]float64, len(batch)), batch, lb)
 		if err != nil {
 			return nil, err
 		}
@@ -140,8 +140,17 @@ func orient(g []float64, targeted bool) {
 // step of epsStep along the normalised gradient, clipped, then projected
 // on the eps ball around xInit. It returns new rows; x is not changed.
 func compute(ctx context.Context, o *oracle, p Params, rng *rand.Rand, x, xInit []float64, l labels, epsStep float64, randomInit bool, batchSize int) ([]float64, error) {
-	s := o.s
 	adv := append([]float64(nil), x...)
+	if err := computeInPlace(ctx, o, p, rng, adv, xInit, l, epsStep, randomInit, batchSize, nil); err != nil {
+		return nil, err
+	}
+	return adv, nil
+}
+
+// computeInPlace is compute on adv itself, with grad (nil, or at least as
+// long as one batch) as the gradient's working space.
+func computeInPlace(ctx context.Context, o *oracle, p Params, rng *rand.Rand, adv, xInit []float64, l labels, epsStep float64, randomInit bool, batchSize int, grad []float64) error {
+	s := o.s
 	if randomInit {
 		noise := make([]float64, len(adv))
 		randomBall(rng, noise, s.feat, p.Eps, p.Norm)
@@ -150,21 +159,36 @@ func compute(ctx context.Context, o *oracle, p Params, rng *rand.Rand, x, xInit 
 		}
 		s.clip(adv)
 	}
-	for _, b := range batches(len(x)/s.feat, batchSize) {
+	for _, b := range batches(len(adv)/s.feat, batchSize) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		lo, hi := b[0]*s.feat, b[1]*s.feat
-		g, err := o.gradient(ctx, adv[lo:hi], l.slice(b[0], b[1]))
+		t, err := o.lossGradient(ctx, o.input(adv[lo:hi]), l.slice(b[0], b[1]))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		orient(g, p.Targeted)
-		s.direction(p.Norm, g)
-		s.step(adv[lo:hi], g, epsStep)
-		s.project(adv[lo:hi], xInit[lo:hi], p.Eps, p.Norm)
+		if len(grad) < hi-lo {
+			grad = make([]float64, hi-lo)
+		}
+		s.update(adv[lo:hi], xInit[lo:hi], t, grad, p, epsStep)
 	}
-	return adv, nil
+	return nil
+}
+
+// update is the step of compute after the gradient t of rows adv: orient,
+// normalise, step of epsStep, clip, project on the eps ball around xInit.
+// grad (at least len(adv) long) is working space.
+func (s space) update(adv, xInit []float64, t tensor.Tensor, grad []float64, p Params, epsStep float64) {
+	// With norm inf every operation is per element: one pass.
+	if p.Norm == NormInf && s.stepInf(adv, xInit, t, p.Targeted, epsStep, p.Eps) {
+		return
+	}
+	g := float64s(grad, t)
+	orient(g, p.Targeted)
+	s.direction(p.Norm, g)
+	s.step(adv, g, epsStep)
+	s.project(adv, xInit, p.Eps, p.Norm)
 }
 
 // success is ART's compute_success_array: targeted, the prediction on adv

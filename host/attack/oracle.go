@@ -21,6 +21,10 @@ type oracle struct {
 	s       space
 	k       int
 	queries int64
+	// in32 and in64 hold the input of the latest call in the input's dtype,
+	// reused from call to call (an estimator does not keep its input).
+	in32 []float32
+	in64 []float64
 }
 
 func newOracle(name string, est host.Estimator, x tensor.Tensor) (*oracle, error) {
@@ -38,7 +42,7 @@ func newOracle(name string, est host.Estimator, x tensor.Tensor) (*oracle, error
 // predict returns the model's output rows (n*k) for rows v.
 func (o *oracle) predict(ctx context.Context, v []float64) ([]float64, error) {
 	n := len(v) / o.s.feat
-	p, err := o.est.Predict(ctx, o.s.tensor(v), false)
+	p, err := o.est.Predict(ctx, o.input(v), false)
 	if err != nil {
 		return nil, fmt.Errorf("attack %s: %w", o.name, err)
 	}
@@ -58,20 +62,85 @@ func (o *oracle) classes(ctx context.Context, v []float64) ([]int, error) {
 	return argmax(p, o.k), nil
 }
 
-// gradient returns d loss / d x for rows v and labels l.
-func (o *oracle) gradient(ctx context.Context, v []float64, l labels) ([]float64, error) {
-	g, err := o.est.LossGradient(ctx, o.s.tensor(v), l.tensor())
+// gradient writes d loss / d x for rows v and labels l into dst (len(v)
+// values) and returns it.
+func (o *oracle) gradient(ctx context.Context, dst, v []float64, l labels) ([]float64, error) {
+	g, err := o.lossGradient(ctx, o.input(v), l)
 	if err != nil {
-		return nil, fmt.Errorf("attack %s: %w", o.name, err)
+		return nil, err
 	}
-	o.queries += int64(len(v) / o.s.feat)
-	if g.Len() != len(v) {
-		return nil, fmt.Errorf("attack %s: loss gradient has shape %v, want %d elements", o.name, g.Shape, len(v))
+	return float64s(dst, g), nil
+}
+
+// float64s writes t's values into dst[:t.Len()] and returns that.
+func float64s(dst []float64, t tensor.Tensor) []float64 {
+	dst = dst[:t.Len()]
+	switch t.DType {
+	case tensor.Float32:
+		for i, x := range t.F32 {
+			dst[i] = float64(x)
+		}
+	case tensor.Float64:
+		copy(dst, t.F64)
+	default:
+		for i := range dst {
+			dst[i] = t.At(i)
+		}
 	}
-	if g.DType == tensor.Float64 {
-		return append([]float64(nil), g.F64...), nil
+	return dst
+}
+
+// lossGradient returns the estimator's loss gradient for input x (from
+// o.input or o.input32) and labels l, checked to hold one value per
+// element of x. The tensor may be the estimator's own: read it, do not
+// keep it.
+func (o *oracle) lossGradient(ctx context.Context, x tensor.Tensor, l labels) (tensor.Tensor, error) {
+	g, err := o.est.LossGradient(ctx, x, l.tensor())
+	if err != nil {
+		return g, fmt.Errorf("attack %s: %w", o.name, err)
 	}
-	return g.Float64s(), nil
+	o.queries += int64(x.Rows())
+	if g.Len() != x.Len() {
+		return g, fmt.Errorf("attack %s: loss gradient has shape %v, want %d elements", o.name, g.Shape, x.Len())
+	}
+	return g, nil
+}
+
+// input returns rows v as a tensor of the input's dtype, in a buffer that
+// the next call reuses.
+func (o *oracle) input(v []float64) tensor.Tensor {
+	shape := append([]int{len(v) / o.s.feat}, o.s.shape...)
+	if o.s.f32 {
+		if cap(o.in32) < len(v) {
+			o.in32 = make([]float32, len(v))
+		}
+		b := o.in32[:len(v)]
+		for i, x := range v {
+			b[i] = float32(x)
+		}
+		return tensor.Tensor{DType: tensor.Float32, Shape: shape, F32: b}
+	}
+	return o.inputFloat64(v, shape)
+}
+
+// input32 is input for float32 rows of a float32 input.
+func (o *oracle) input32(v []float32) tensor.Tensor {
+	shape := append([]int{len(v) / o.s.feat}, o.s.shape...)
+	if cap(o.in32) < len(v) {
+		o.in32 = make([]float32, len(v))
+	}
+	b := o.in32[:len(v)]
+	copy(b, v)
+	return tensor.Tensor{DType: tensor.Float32, Shape: shape, F32: b}
+}
+
+func (o *oracle) inputFloat64(v []float64, shape []int) tensor.Tensor {
+	if cap(o.in64) < len(v) {
+		o.in64 = make([]float64, len(v))
+	}
+	b := o.in64[:len(v)]
+	copy(b, v)
+	return tensor.Tensor{DType: tensor.Float64, Shape: shape, F64: b}
 }
 
 // labels are an attack's targets: one class per row and a probability row.

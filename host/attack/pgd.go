@@ -53,17 +53,29 @@ func (a *PGD) Generate(ctx context.Context, est host.Estimator, x, y tensor.Tens
 // succeed (ART's compute_success_array).
 func (a *PGD) batch(ctx context.Context, o *oracle, rng *rand.Rand, x0, adv []float64, l labels, step *int, steps int) error {
 	f := o.s.feat
+	// Every step works in place on cur, with one gradient buffer.
+	cur, grad := make([]float64, len(x0)), make([]float64, len(x0))
+	var fast *rows32
+	if o.s.f32 && a.p.Norm == NormInf {
+		fast = newRows32(o.s, x0)
+	}
 	for r := range max(1, a.p.NumRandomInit) {
-		cur := x0
+		copy(cur, x0)
 		for it := range a.p.MaxIter {
 			var err error
-			cur, err = compute(ctx, o, a.p, rng, cur, x0, l, a.p.EpsStep, a.p.NumRandomInit > 0 && it == 0, 0)
+			if randomInit := a.p.NumRandomInit > 0 && it == 0; fast != nil && !randomInit {
+				err = a.step32(ctx, o, fast, cur, x0, grad, l)
+			} else {
+				fast.leave(cur)
+				err = computeInPlace(ctx, o, a.p, rng, cur, x0, l, a.p.EpsStep, randomInit, 0, grad)
+			}
 			if err != nil {
 				return err
 			}
 			*step++
 			report(a.p, "pgd", *step, steps)
 		}
+		fast.leave(cur)
 		if r == 0 {
 			copy(adv, cur)
 			continue
@@ -78,5 +90,68 @@ func (a *PGD) batch(ctx context.Context, o *oracle, rng *rand.Rand, x0, adv []fl
 			}
 		}
 	}
+	return nil
+}
+
+// rows32 holds a batch of a float32 input as float32 for PGD with norm
+// inf, where a step needs no conversion at all: the rows are sent as they
+// are and stepInf32 works on them. The float64 rows of PGD.batch lag
+// behind until leave.
+type rows32 struct {
+	cur, x0 []float32
+	lo, hi  []float32
+	active  bool // cur holds the current rows
+}
+
+func newRows32(s space, x0 []float64) *rows32 {
+	r := &rows32{cur: make([]float32, len(x0)), x0: make([]float32, len(x0))}
+	for i, v := range x0 {
+		r.x0[i] = float32(v) // exact: x0 holds float32 values
+	}
+	r.lo, r.hi = s.clipRows32()
+	return r
+}
+
+// enter makes r hold rows cur (float32 values, converted exactly).
+func (r *rows32) enter(cur []float64) {
+	if r.active {
+		return
+	}
+	for i, v := range cur {
+		r.cur[i] = float32(v)
+	}
+	r.active = true
+}
+
+// leave writes r's rows back into cur when r holds the current ones; a
+// nil r holds nothing.
+func (r *rows32) leave(cur []float64) {
+	if r == nil || !r.active {
+		return
+	}
+	for i, v := range r.cur {
+		cur[i] = float64(v)
+	}
+	r.active = false
+}
+
+// step32 is one step of computeInPlace (no random start, one batch) on
+// the float32 rows; a gradient that is not float32 takes the general
+// path on cur.
+func (a *PGD) step32(ctx context.Context, o *oracle, r *rows32, cur, x0, grad []float64, l labels) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.enter(cur)
+	t, err := o.lossGradient(ctx, o.input32(r.cur), l)
+	if err != nil {
+		return err
+	}
+	if t.DType == tensor.Float32 {
+		stepInf32(r.cur, r.x0, t.F32, r.lo, r.hi, o.s.feat, a.p.Targeted, float32(a.p.EpsStep), a.p.Eps)
+		return nil
+	}
+	r.leave(cur)
+	o.s.update(cur, x0, t, grad, a.p, a.p.EpsStep)
 	return nil
 }

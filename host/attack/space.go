@@ -42,19 +42,7 @@ func (s space) r(v float64) float64 {
 	if s.f32 {
 		return float64(float32(v))
 	}
-	return v
-}
-
-// bounds returns the clip interval of element i of a sample (±Inf when
-// the estimator has no clip values).
-func (s space) bounds(i int) (float64, float64) {
-	switch len(s.lo) {
-	case 0:
-		return math.Inf(-1), math.Inf(1)
-	case 1:
-		return s.lo[0], s.hi[0]
-	}
-	return s.lo[i%s.feat], s.hi[i%s.feat]
+	return float64(v) // an explicit rounding: the compiler may not fuse across it
 }
 
 // clip bounds every element of rows v by the clip values (np.clip).
@@ -69,14 +57,19 @@ func (s space) clip(v []float64) {
 		}
 		return
 	}
-	for i, x := range v {
-		lo, hi := s.bounds(i)
-		v[i] = clamp(x, s.r(lo), s.r(hi))
+	// Rows start at a sample boundary, so element i has the clip values of
+	// feature i % feat.
+	for r := 0; r < len(v); r += s.feat {
+		row := v[r : r+s.feat]
+		for i, x := range row {
+			row[i] = clamp(x, s.r(s.lo[i]), s.r(s.hi[i]))
+		}
 	}
 }
 
-// clamp is min(max(x, lo), hi) for ordered x; NaN stays NaN.
-func clamp(x, lo, hi float64) float64 {
+// clamp is min(max(x, lo), hi) as NumPy computes it for ordered x: x
+// itself unless it lies outside [lo, hi] (so -0 stays -0); NaN stays NaN.
+func clamp[T float32 | float64](x, lo, hi T) T {
 	if x < lo {
 		return lo
 	}
@@ -110,19 +103,16 @@ func (s space) rows(x tensor.Tensor) []float64 {
 // the first largest |g| at its position, 0 elsewhere; 2: g / ||g||_2, and
 // 0 when ||g|| is 0.
 func (s space) direction(norm Norm, g []float64) {
-	for i, v := range g {
-		if math.IsNaN(v) {
-			g[i] = 0
-		}
-	}
 	for lo := 0; lo < len(g); lo += s.feat {
 		row := g[lo : lo+s.feat]
 		switch norm {
 		case NormInf:
+			// sign(NaN) is 0, as for a NaN counted as 0.
 			for i, v := range row {
 				row[i] = sign(v)
 			}
 		case Norm1:
+			zeroNaN(row)
 			best := 0
 			for i, v := range row {
 				if math.Abs(v) > math.Abs(row[best]) {
@@ -133,14 +123,23 @@ func (s space) direction(norm Norm, g []float64) {
 			clear(row)
 			row[best] = sg
 		case Norm2:
+			zeroNaN(row)
 			q := s.r(norm2(row))
+			if q == 0 {
+				clear(row)
+				continue
+			}
 			for i, v := range row {
-				if q == 0 {
-					row[i] = 0
-					continue
-				}
 				row[i] = s.r(s.r(math.Abs(v)/q) * sign(v))
 			}
+		}
+	}
+}
+
+func zeroNaN(v []float64) {
+	for i, x := range v {
+		if x != x {
+			v[i] = 0
 		}
 	}
 }
@@ -149,14 +148,135 @@ func (s space) direction(norm Norm, g []float64) {
 // step counts as 0), then clip.
 func (s space) step(x, p []float64, eps float64) {
 	e := s.r(eps)
-	for i := range x {
-		d := s.r(e * p[i])
-		if math.IsNaN(d) {
-			d = 0
+	p = p[:len(x)]
+	if s.f32 {
+		for i, v := range p {
+			d := float64(float32(e * v))
+			if d != d {
+				d = 0
+			}
+			x[i] = float64(float32(x[i] + d))
 		}
-		x[i] = s.r(x[i] + d)
+	} else {
+		for i, v := range p {
+			d := float64(e * v) // rounded: never fused into x + e*v
+			if d != d {
+				d = 0
+			}
+			x[i] += d
+		}
 	}
 	s.clip(x)
+}
+
+// stepInf is, for norm inf, orient + direction + step + project on rows
+// x around x0 with loss gradient g, in one pass: each
+// element's result is the one those functions give. It reports false,
+// changing nothing, when g's dtype is not the working dtype (then the
+// caller takes the general path).
+func (s space) stepInf(x, x0 []float64, g tensor.Tensor, targeted bool, epsStep, eps float64) bool {
+	switch {
+	case s.f32 && g.DType == tensor.Float32:
+		lo, hi := s.clipRows32()
+		stepInf32(x, x0, g.F32, lo, hi, s.feat, targeted, float32(epsStep), eps)
+	case !s.f32 && g.DType == tensor.Float64:
+		lo, hi := s.clipRows()
+		stepInf64(x, x0, g.F64, lo, hi, s.feat, targeted, epsStep, eps)
+	default:
+		return false
+	}
+	return true
+}
+
+// stepInf32 is stepInf for float32 values, held in rows of R (float64,
+// or float32 as PGD keeps them to spare the conversions), in float32
+// arithmetic: one float32 operation rounds exactly as the float64
+// operation rounded to float32 (space.r), since float64 carries more
+// than twice float32's precision. Clamping to [-eps, eps] in float32,
+// against eps rounded to float32, gives r(clamp(d, -eps, eps)) because no
+// float32 lies between eps and its rounding.
+func stepInf32[R float32 | float64](x, x0 []R, g, lo, hi []float32, feat int, targeted bool, e float32, eps float64) {
+	flip := uint32(0)
+	if targeted {
+		flip = 1 << 31 // the ascent direction of a targeted attack is -g
+	}
+	e32 := float32(eps)
+	for r := 0; r < len(x); r += feat {
+		row, row0, grow := x[r:r+feat], x0[r:r+feat:r+feat], g[r:r+feat:r+feat]
+		lo, hi := lo[:feat:feat], hi[:feat:feat]
+		for i, v := range row {
+			v0 := float32(row0[i])
+			d := e * math.Float32frombits(sign32(math.Float32bits(grow[i])^flip))
+			v := clamp(float32(v)+d, lo[i], hi[i])
+			dv := clamp(v-v0, -e32, e32)
+			row[i] = R(clamp(v0+dv, lo[i], hi[i]))
+		}
+	}
+}
+
+// sign32 returns the bits of the float32 sign of the float32 with bits b:
+// 1 or -1, and +0 for ±0 and NaN (as sign does).
+func sign32(b uint32) uint32 {
+	var m uint32
+	if (b&^(1<<31))-1 < 0x7f800000 { // not ±0, not NaN
+		m = ^uint32(0)
+	}
+	return (b&(1<<31) | 0x3f800000) & m
+}
+
+// stepInf64 is stepInf for float64 values.
+func stepInf64(x, x0, g, lo, hi []float64, feat int, targeted bool, e float64, eps float64) {
+	flip := uint64(0)
+	if targeted {
+		flip = 1 << 63
+	}
+	for r := 0; r < len(x); r += feat {
+		row, row0, grow := x[r:r+feat], x0[r:r+feat:r+feat], g[r:r+feat:r+feat]
+		lo, hi := lo[:feat:feat], hi[:feat:feat]
+		for i, v := range row {
+			v0 := row0[i]
+			d := float64(e * math.Float64frombits(sign64(math.Float64bits(grow[i])^flip)))
+			v := clamp(v+d, lo[i], hi[i])
+			dv := clamp(v-v0, -eps, eps)
+			row[i] = clamp(v0+dv, lo[i], hi[i])
+		}
+	}
+}
+
+// sign64 is sign32 for float64 bits.
+func sign64(b uint64) uint64 {
+	var m uint64
+	if (b&^(1<<63))-1 < 0x7ff0000000000000 {
+		m = ^uint64(0)
+	}
+	return (b&(1<<63) | 0x3ff0000000000000) & m
+}
+
+// clipRows32 is clipRows in float32.
+func (s space) clipRows32() (lo, hi []float32) {
+	l, h := s.clipRows()
+	lo, hi = make([]float32, s.feat), make([]float32, s.feat)
+	for i := range l {
+		lo[i], hi[i] = float32(l[i]), float32(h[i])
+	}
+	return lo, hi
+}
+
+// clipRows returns the clip values of one sample's elements, rounded to
+// the working dtype (±Inf without clip values).
+func (s space) clipRows() (lo, hi []float64) {
+	lo, hi = make([]float64, s.feat), make([]float64, s.feat)
+	for i := range lo {
+		switch len(s.lo) {
+		case 0:
+			lo[i], hi[i] = math.Inf(-1), math.Inf(1)
+		case 1:
+			lo[i], hi[i] = s.r(s.lo[0]), s.r(s.hi[0])
+		default:
+			lo[i], hi[i] = s.r(s.lo[i]), s.r(s.hi[i])
+		}
+	}
+	return lo, hi
 }
 
 // project replaces x by x0 + projection(x - x0, eps, norm), ART's
@@ -165,36 +285,50 @@ func (s space) step(x, p []float64, eps float64) {
 // (a zero row stays zero). x0 + (x - x0) can round one ulp past a clip
 // value, so the result is clipped once more (ART omits this).
 func (s space) project(x, x0 []float64, eps float64, norm Norm) {
-	d := make([]float64, s.feat)
+	x0 = x0[:len(x)]
+	if norm == NormInf {
+		// sign(d) min(|d|, eps) is d clamped to [-eps, eps].
+		if s.f32 {
+			for i, v0 := range x0 {
+				d := float64(float32(x[i] - v0))
+				d = float64(float32(clamp(d, -eps, eps)))
+				x[i] = float64(float32(v0 + d))
+			}
+		} else {
+			for i, v0 := range x0 {
+				x[i] = v0 + clamp(x[i]-v0, -eps, eps)
+			}
+		}
+		s.clip(x)
+		return
+	}
 	for lo := 0; lo < len(x); lo += s.feat {
 		row, row0 := x[lo:lo+s.feat], x0[lo:lo+s.feat]
-		for i := range d {
-			d[i] = s.r(row[i] - row0[i])
-		}
-		switch norm {
-		case NormInf:
-			// sign(d) min(|d|, eps) is d clamped to [-eps, eps].
-			for i, v := range d {
-				d[i] = s.r(clamp(v, -eps, eps))
-			}
-		default:
-			n := s.r(norm2(d))
+		// The norm of d = x - x0 (rounded to the working dtype); d itself is
+		// recomputed below rather than stored.
+		n := 0.0
+		for i, v := range row {
+			d := s.r(v - row0[i])
 			if norm == Norm1 {
-				n = s.r(norm1(d))
-			}
-			f := 0.0
-			if n != 0 {
-				f = math.Min(1, eps/n)
-			}
-			for i, v := range d {
-				d[i] = s.r(v * f)
+				n += math.Abs(d)
+			} else {
+				n += d * d
 			}
 		}
-		for i := range row {
-			row[i] = s.r(row0[i] + d[i])
+		if norm == Norm2 {
+			n = math.Sqrt(n)
 		}
-		s.clip(row)
+		n = s.r(n)
+		f := 0.0
+		if n != 0 {
+			f = math.Min(1, eps/n)
+		}
+		for i, v := range row {
+			d := s.r(s.r(v-row0[i]) * f)
+			row[i] = s.r(row0[i] + d)
+		}
 	}
+	s.clip(x)
 }
 
 func sign(v float64) float64 {
