@@ -34,6 +34,11 @@ const PoolSuffix = ".free"
 // it has read when the pool is full.
 const maxPooled = 4
 
+// maxMapped is how many files one side keeps mapped before it checks for
+// mappings of files the other side removed: the pool, plus one file in
+// flight each way. Calls one at a time reuse one or two files.
+const maxMapped = maxPooled + 2
+
 // Spool moves large tensors through files in a private folder on a
 // memory-backed file system, which costs one copy each way instead of the
 // several copies (marshal, HTTP/2 framing, TLS, socket, unmarshal) of a
@@ -46,6 +51,10 @@ type Spool struct {
 
 	mu   sync.Mutex
 	maps mappings // platform mapping cache, guarded by mu
+	// parked is the name of the file this side last parked in the pool
+	// (guarded by mu): the next Put tries it before listing the pool, as
+	// calls one at a time send each file back the other way.
+	parked string
 }
 
 // SpoolBase is where spool folders belong: /dev/shm (memory-backed) when
@@ -87,8 +96,11 @@ func randomName(prefix string) (string, error) {
 // Put moves p's bytes into a file of the spool when they reach
 // ShmThreshold, leaving p naming the file. The bytes are copied: p's data
 // may change once Put returns.
-func (s *Spool) Put(p *estimatorv1.Tensor) error {
-	if s == nil || p == nil || len(p.Data) < ShmThreshold {
+func (s *Spool) Put(p *estimatorv1.Tensor) error { return s.put(p, ShmThreshold) }
+
+// put is Put with the threshold as a parameter (for measurements).
+func (s *Spool) put(p *estimatorv1.Tensor, threshold int) error {
+	if s == nil || p == nil || len(p.Data) < threshold {
 		return nil
 	}
 	name, err := randomName("")
@@ -96,13 +108,13 @@ func (s *Spool) Put(p *estimatorv1.Tensor) error {
 		return err
 	}
 	path := filepath.Join(s.Dir, name)
-	f, err := s.claim(path)
+	f, info, err := s.claim(path)
 	if err != nil {
 		return fmt.Errorf("shared memory: %w", err)
 	}
 	defer f.Close()
 	s.mu.Lock()
-	err = s.maps.write(f, p.Data)
+	err = s.maps.write(f, info, p.Data)
 	s.mu.Unlock()
 	if err != nil {
 		s.forget(path)
@@ -113,9 +125,21 @@ func (s *Spool) Put(p *estimatorv1.Tensor) error {
 	return nil
 }
 
-// claim moves a parked file of the pool to path, or creates path.
-func (s *Spool) claim(path string) (*os.File, error) {
+// claim moves a parked file of the pool to path, or creates path. It
+// returns the file and what it was when opened.
+func (s *Spool) claim(path string) (*os.File, os.FileInfo, error) {
 	pool := s.Dir + PoolSuffix
+	s.mu.Lock()
+	last := s.parked
+	s.parked = ""
+	s.mu.Unlock()
+	if last != "" && os.Rename(filepath.Join(pool, last), path) == nil {
+		f, info, err := openRegular(path, os.O_RDWR)
+		if err == nil {
+			return f, info, nil
+		}
+		os.Remove(path)
+	}
 	if entries, err := os.ReadDir(pool); err == nil {
 		for _, e := range entries {
 			if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "free-") {
@@ -124,22 +148,33 @@ func (s *Spool) claim(path string) (*os.File, error) {
 			if os.Rename(filepath.Join(pool, e.Name()), path) != nil {
 				continue // the other side took it first
 			}
-			f, err := openRegular(path, os.O_RDWR)
+			f, info, err := openRegular(path, os.O_RDWR)
 			if err == nil {
-				return f, nil
+				return f, info, nil
 			}
 			os.Remove(path)
 		}
 	}
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, nil, err
+	}
+	return f, info, nil
 }
 
 // openRegular opens a spool file without following symbolic links and
-// refuses anything but a regular file.
-func openRegular(path string, flag int) (*os.File, error) {
+// refuses anything but a regular file; it returns what the file was when
+// opened.
+func openRegular(path string, flag int) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, flag|noFollow, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
@@ -147,9 +182,9 @@ func openRegular(path string, flag int) (*os.File, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // Take reads back the bytes of a tensor sent through the spool into fresh
@@ -173,13 +208,13 @@ func (s *Spool) Take(p *estimatorv1.Tensor) error {
 		return fmt.Errorf("tensor has both inline data and a shared-memory file")
 	}
 	path := filepath.Join(s.Dir, p.ShmFile)
-	f, err := openRegular(path, os.O_RDWR)
+	f, st, err := openRegular(path, os.O_RDWR)
 	if err != nil {
 		os.Remove(path)
 		return fmt.Errorf("shared memory: %w", err)
 	}
 	defer f.Close()
-	data, err := s.read(f, p)
+	data, err := s.read(f, st, p)
 	if err != nil {
 		os.Remove(path)
 		return fmt.Errorf("shared memory: %w", err)
@@ -189,11 +224,7 @@ func (s *Spool) Take(p *estimatorv1.Tensor) error {
 	return nil
 }
 
-func (s *Spool) read(f *os.File, p *estimatorv1.Tensor) ([]byte, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
+func (s *Spool) read(f *os.File, st os.FileInfo, p *estimatorv1.Tensor) ([]byte, error) {
 	if want, ok := wantBytes(p); ok && st.Size() != want {
 		return nil, fmt.Errorf("file %s holds %d bytes, the tensor needs %d", p.ShmFile, st.Size(), want)
 	}
@@ -202,7 +233,7 @@ func (s *Spool) read(f *os.File, p *estimatorv1.Tensor) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.maps.read(f, int(st.Size()))
+	return s.maps.read(f, st)
 }
 
 // wantBytes is the byte count of p's dtype and shape, when both are valid.
@@ -228,8 +259,10 @@ func wantBytes(p *estimatorv1.Tensor) (int64, bool) {
 
 // release takes a file that has been read out of the spool folder: into
 // the pool when there is room, else it is removed.
-// It then forgets the mappings of files that are gone from both folders
-// (removed by either side), so they do not hold memory.
+// When this side maps more files than a steady stream needs, it then
+// forgets the mappings of files that are gone from both folders (removed
+// by either side), so they do not hold memory. (Listing both folders on
+// every call would cost more than the copy of a medium tensor.)
 func (s *Spool) release(path string) {
 	pool := s.Dir + PoolSuffix
 	parked, err := os.ReadDir(pool)
@@ -237,11 +270,20 @@ func (s *Spool) release(path string) {
 	if err == nil && len(parked) < maxPooled {
 		if name, err := randomName("free-"); err == nil && os.Rename(path, filepath.Join(pool, name)) == nil {
 			moved = true
+			s.mu.Lock()
+			s.parked = name
+			s.mu.Unlock()
 		}
 	}
 	if !moved {
 		s.forget(path)
 		os.Remove(path)
+	}
+	s.mu.Lock()
+	many := s.maps.count() > maxMapped
+	s.mu.Unlock()
+	if !many {
+		return
 	}
 	live := []os.FileInfo{}
 	for _, dir := range []string{s.Dir, pool} {

@@ -31,16 +31,9 @@ func idOf(info os.FileInfo) (fileID, bool) {
 	return fileID{uint64(st.Dev), uint64(st.Ino)}, true
 }
 
-// get returns a mapping of the first size bytes of f, which must be f's
-// whole length.
-func (c *mappings) get(f *os.File, size int) (*mapping, error) {
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() != int64(size) {
-		return nil, fmt.Errorf("file %s holds %d bytes, want %d", info.Name(), info.Size(), size)
-	}
+// get returns a mapping of the first size bytes of f, the file info
+// describes, which must be f's whole length.
+func (c *mappings) get(f *os.File, info os.FileInfo, size int) (*mapping, error) {
 	id, ok := idOf(info)
 	if !ok {
 		return nil, fmt.Errorf("file %s: no inode", info.Name())
@@ -64,32 +57,31 @@ func (c *mappings) get(f *os.File, size int) (*mapping, error) {
 	return m, nil
 }
 
-// write sizes f to len(data) and copies data into it.
-func (c *mappings) write(f *os.File, data []byte) error {
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
+// write sizes f (info is what it was when opened) to len(data) and copies
+// data into it.
+func (c *mappings) write(f *os.File, info os.FileInfo, data []byte) error {
 	if info.Size() != int64(len(data)) {
 		if err := f.Truncate(int64(len(data))); err != nil {
 			return err
 		}
 	}
-	m, err := c.get(f, len(data))
+	m, err := c.get(f, info, len(data))
 	if err != nil {
 		return err
 	}
 	return guardedCopy(m.data, data)
 }
 
-// read returns a copy of f's size bytes in fresh memory. The copy is made
-// by append, which (unlike make) does not zero the memory first; a large
+// read returns a copy of the bytes of f (info is what it was when opened,
+// and its size has been checked) in fresh memory. The copy is made by
+// append, which (unlike make) does not zero the memory first; a large
 // allocation is page-aligned, so the codec can view it in place.
-func (c *mappings) read(f *os.File, size int) (out []byte, err error) {
+func (c *mappings) read(f *os.File, info os.FileInfo) (out []byte, err error) {
+	size := int(info.Size())
 	if size == 0 {
 		return []byte{}, nil
 	}
-	m, err := c.get(f, size)
+	m, err := c.get(f, info, size)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +135,8 @@ func (c *mappings) prune(live []os.FileInfo) {
 		}
 	}
 }
+
+func (c *mappings) count() int { return len(c.m) }
 
 func (c *mappings) clear() {
 	for id, m := range c.m {

@@ -13,7 +13,7 @@ const noFollow = 0
 // mappings is the portable fallback: plain reads and writes of the file.
 type mappings struct{}
 
-func (mappings) write(f *os.File, data []byte) error {
+func (mappings) write(f *os.File, _ os.FileInfo, data []byte) error {
 	if err := f.Truncate(int64(len(data))); err != nil {
 		return err
 	}
@@ -21,7 +21,8 @@ func (mappings) write(f *os.File, data []byte) error {
 	return err
 }
 
-func (mappings) read(f *os.File, size int) ([]byte, error) {
+func (mappings) read(f *os.File, info os.FileInfo) ([]byte, error) {
+	size := int(info.Size())
 	// Allocate as 8-byte words so the codec can view the bytes in place.
 	words := make([]uint64, (size+7)/8)
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:size]
@@ -32,3 +33,4 @@ func (mappings) read(f *os.File, size int) ([]byte, error) {
 func (mappings) drop(os.FileInfo)    {}
 func (mappings) prune([]os.FileInfo) {}
 func (mappings) clear()              {}
+func (mappings) count() int          { return 0 }

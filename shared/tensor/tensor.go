@@ -166,8 +166,15 @@ func (t Tensor) Float64s() []float64 {
 		return t.F64
 	}
 	out := make([]float64, t.Len())
-	for i := range out {
-		out[i] = t.At(i)
+	switch t.DType {
+	case Float32:
+		for i, v := range t.F32 {
+			out[i] = float64(v)
+		}
+	case Int64:
+		for i, v := range t.I64 {
+			out[i] = float64(v)
+		}
 	}
 	return out
 }
@@ -179,8 +186,15 @@ func (t Tensor) Float32s() []float32 {
 		return t.F32
 	}
 	out := make([]float32, t.Len())
-	for i := range out {
-		out[i] = float32(t.At(i))
+	switch t.DType {
+	case Float64:
+		for i, v := range t.F64 {
+			out[i] = float32(v)
+		}
+	case Int64:
+		for i, v := range t.I64 {
+			out[i] = float32(float64(v)) // as float32(At(i)) rounds
+		}
 	}
 	return out
 }
