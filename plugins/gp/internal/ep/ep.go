@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/arthost/arthost/plugins/gp/internal/dense"
 	"github.com/arthost/arthost/plugins/gp/internal/kernel"
 	"github.com/arthost/arthost/plugins/gp/internal/latent"
 	"github.com/arthost/arthost/plugins/gp/internal/link"
@@ -134,12 +134,12 @@ func recompute(k *mat.SymDense, tau, nu []float64, sigma *mat.SymDense, mu []flo
 			v.Data[i*n+j] = s[i] * kr.Data[i*kr.Stride+j]
 		}
 	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, l, v)
+	dense.SolveLower(l, v)
 	sr := sigma.RawSymmetric()
 	for i := 0; i < n; i++ {
 		copy(sr.Data[i*sr.Stride:i*sr.Stride+n], kr.Data[i*kr.Stride:i*kr.Stride+n])
 	}
-	blas64.Syrk(blas.Trans, -1, v, 1, sr)
+	dense.MulSub(blas64.General{Rows: n, Cols: n, Stride: sr.Stride, Data: sr.Data}, v, true, v, false)
 	fillLower(sr)
 	blas64.Symv(1, sr, blas64.Vector{N: n, Inc: 1, Data: nu}, 0, blas64.Vector{N: n, Inc: 1, Data: mu})
 	return l, nil

@@ -132,3 +132,48 @@ func TestThetaRoundTripAndValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchedValuesMatchPointwise: Gram, Cross and CrossDeriv, which take
+// their exponentials in vectorised batches, agree with the one-pair formula
+// (shape) on sets large enough for the vector path, for every family.
+func TestBatchedValuesMatchPointwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const n, d = 70, 3
+	x := mat.NewDense(n, d, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			x.Set(i, j, 3*rng.NormFloat64())
+		}
+	}
+	for _, f := range []Family{RBF, Matern32, Matern52} {
+		for _, ls := range [][]float64{{0.7}, {0.5, 2, 1.3}} {
+			k := Kernel{Family: f, Variance: 2.5, Lengthscale: ls, Constant: 0.1, White: 0.01}
+			pair := func(a, b []float64) float64 {
+				g, _ := k.shape(k.r2(a, b))
+				return k.Variance*g + k.Constant
+			}
+			gram := k.Gram(x).RawSymmetric()
+			cross, kx, c := make([]float64, n), make([]float64, n), make([]float64, n)
+			for i := 0; i < n; i++ {
+				k.Cross(cross, x, x.RawRowView(i))
+				k.CrossDeriv(kx, c, x, x.RawRowView(i))
+				for j := 0; j < n; j++ {
+					want := pair(x.RawRowView(i), x.RawRowView(j))
+					_, dg := k.shape(k.r2(x.RawRowView(i), x.RawRowView(j)))
+					if wantC := 2 * k.Variance * dg; math.Abs(kx[j]-want) > 1e-15*want+1e-300 || math.Abs(c[j]-wantC) > 1e-15*math.Abs(wantC)+1e-300 {
+						t.Fatalf("%v %v: CrossDeriv(%d,%d) = (%v, %v), want (%v, %v)", f, ls, i, j, kx[j], c[j], want, wantC)
+					}
+					if math.Abs(cross[j]-want) > 1e-15*want+1e-300 {
+						t.Fatalf("%v %v: cross(%d,%d) = %v, want %v", f, ls, i, j, cross[j], want)
+					}
+					if i == j {
+						want = k.Diag()
+					}
+					if got := gram.Data[i*gram.Stride+j]; math.Abs(got-want) > 1e-15*want+1e-300 {
+						t.Fatalf("%v %v: gram(%d,%d) = %v, want %v", f, ls, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}

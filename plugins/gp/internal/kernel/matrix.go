@@ -1,6 +1,10 @@
 package kernel
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/arthost/arthost/plugins/gp/internal/vecmath"
+)
 
 // Gram returns K(X, X) including the white term on the diagonal, with both
 // triangles stored. X holds one sample per row.
@@ -11,31 +15,72 @@ func (k Kernel) Gram(x *mat.Dense) *mat.SymDense {
 	for i := 0; i < n; i++ {
 		xi := x.RawRowView(i)
 		raw.Data[i*raw.Stride+i] = k.Diag()
-		for j := i + 1; j < n; j++ {
-			g, _ := k.shape(k.r2(xi, x.RawRowView(j)))
-			v := k.Variance*g + k.Constant
-			raw.Data[i*raw.Stride+j] = v
-			raw.Data[j*raw.Stride+i] = v
+		row := raw.Data[i*raw.Stride+i+1 : i*raw.Stride+n]
+		for j := range row {
+			row[j] = k.r2(xi, x.RawRowView(i+1+j))
+		}
+		k.values(row)
+		for j, v := range row {
+			raw.Data[(i+1+j)*raw.Stride+i] = v
 		}
 	}
 	return out
 }
 
+// values overwrites each squared scaled distance r2 in v with
+// Variance*g(r2) + Constant; for the RBF the exponentials are taken
+// together by vecmath.Exp.
+func (k Kernel) values(v []float64) {
+	if k.Family == RBF {
+		for i := range v {
+			v[i] *= -0.5
+		}
+		vecmath.Exp(v)
+		for i, e := range v {
+			v[i] = k.Variance*e + k.Constant
+		}
+		return
+	}
+	for i, r2 := range v {
+		g, _ := k.shape(r2)
+		v[i] = k.Variance*g + k.Constant
+	}
+}
+
 // Cross writes k(x_i, xs) for every row x_i of X into dst (length n). The
 // white term is absent: xs is a test point, never the same sample as x_i.
 func (k Kernel) Cross(dst []float64, x *mat.Dense, xs []float64) {
-	n, _ := x.Dims()
-	for i := 0; i < n; i++ {
-		g, _ := k.shape(k.r2(x.RawRowView(i), xs))
-		dst[i] = k.Variance*g + k.Constant
+	n, d := x.Dims()
+	dst = dst[:n]
+	raw := x.RawMatrix()
+	for i := range dst {
+		dst[i] = k.r2(raw.Data[i*raw.Stride:i*raw.Stride+d], xs)
 	}
+	k.values(dst)
 }
 
 // CrossDeriv writes k(x_i, xs) into kx and c_i = 2 Variance g'(r_i^2) into
 // c, so that d k(x_i, xs) / d xs_d = c_i (xs_d - x_id) / l_d^2 (see
 // InvLengthSq). Either slice may be nil.
 func (k Kernel) CrossDeriv(kx, c []float64, x *mat.Dense, xs []float64) {
-	n, _ := x.Dims()
+	n, d := x.Dims()
+	if k.Family == RBF && c != nil {
+		// g = exp(-r2/2) in one vectorised batch; c = 2 Variance g' =
+		// -Variance g.
+		raw := x.RawMatrix()
+		e := c[:n]
+		for i := range e {
+			e[i] = -0.5 * k.r2(raw.Data[i*raw.Stride:i*raw.Stride+d], xs)
+		}
+		vecmath.Exp(e)
+		for i, g := range e {
+			if kx != nil {
+				kx[i] = k.Variance*g + k.Constant
+			}
+			e[i] = -k.Variance * g
+		}
+		return
+	}
 	for i := 0; i < n; i++ {
 		g, dg := k.shape(k.r2(x.RawRowView(i), xs))
 		if kx != nil {

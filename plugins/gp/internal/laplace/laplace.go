@@ -11,11 +11,10 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/arthost/arthost/plugins/gp/internal/dense"
 	"github.com/arthost/arthost/plugins/gp/internal/kernel"
 	"github.com/arthost/arthost/plugins/gp/internal/latent"
 )
@@ -62,6 +61,7 @@ func FindMode(k *mat.SymDense, y []float64) (Mode, error) {
 	f := make([]float64, n)
 	prev := math.Inf(-1)
 	var m Mode
+	work := make([]float64, n*n) // B and its factor, reused by every step
 	for it := 0; it < MaxIter; it++ {
 		pi := make([]float64, n)
 		wsr := make([]float64, n)
@@ -72,7 +72,7 @@ func FindMode(k *mat.SymDense, y []float64) (Mode, error) {
 			wsr[i] = math.Sqrt(w)
 			b[i] = w*fi + (y[i] - pi[i])
 		}
-		l, err := latent.FactorB(k, wsr)
+		l, err := latent.FactorBInto(work, k, wsr)
 		if err != nil {
 			return Mode{}, fmt.Errorf("laplace newton step %d: %w", it, err)
 		}
@@ -80,7 +80,8 @@ func FindMode(k *mat.SymDense, y []float64) (Mode, error) {
 		for i := range kb {
 			kb[i] *= wsr[i]
 		}
-		lapack64.Potrs(l, blas64.General{Rows: n, Cols: 1, Stride: 1, Data: kb})
+		latent.SolveL(l, kb)
+		latent.SolveLT(l, kb)
 		a := make([]float64, n)
 		for i := range a {
 			a[i] = b[i] - wsr[i]*kb[i]
@@ -120,15 +121,12 @@ func (m Mode) Posterior(kern kernel.Kernel, x *mat.Dense, y []float64) *latent.P
 //	grad_j = s1_j + s2' s3_j
 func LMLGrad(kern kernel.Kernel, x *mat.Dense, k *mat.SymDense, y []float64, m Mode) []float64 {
 	n := len(y)
-	r := latent.BInvScaled(m.L, m.Wsr)
+	r, lis := latent.BInvScaledFactor(m.L, m.Wsr)
+	// C = L \ (W^1/2 K) = (L \ W^1/2) K, as a matrix product; MulSub
+	// gives -C, and only the squares of its entries are used.
 	c := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
 	kr := k.RawSymmetric()
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			c.Data[i*n+j] = m.Wsr[i] * kr.Data[i*kr.Stride+j]
-		}
-	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, m.L, c)
+	dense.MulSub(c, lis, false, blas64.General{Rows: n, Cols: n, Stride: kr.Stride, Data: kr.Data}, false)
 	s2 := make([]float64, n)
 	for j := 0; j < n; j++ {
 		s2[j] = kr.Data[j*kr.Stride+j]

@@ -11,8 +11,8 @@
 //	var(x)  = k(x,x) - |L \ (S^(1/2) k(x))|^2
 //
 // Kernel matrices passed around the gp packages store both triangles (as
-// kernel.Gram returns them), so rows can be read directly; FactorB and
-// SymMulVec read only the upper triangle.
+// kernel.Gram returns them), and FactorB and SymMulVec rely on it: they
+// read K along its rows, lower and upper triangle alike.
 package latent
 
 import (
@@ -21,11 +21,10 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/arthost/arthost/plugins/gp/internal/dense"
 	"github.com/arthost/arthost/plugins/gp/internal/kernel"
 )
 
@@ -36,23 +35,29 @@ const maxJitterTries = 7
 // FactorB returns the lower Cholesky factor of B = I + diag(s) K diag(s).
 // B's eigenvalues are at least 1 in exact arithmetic; if rounding still
 // defeats the factorisation, growing jitter is added to the diagonal. It
-// fails when K or s hold non-finite values or no jitter helps.
+// fails when K or s hold non-finite values or no jitter helps. K must
+// store both triangles (see the package comment).
 func FactorB(k *mat.SymDense, s []float64) (blas64.Triangular, error) {
+	n := k.SymmetricDim()
+	return FactorBInto(make([]float64, n*n), k, s)
+}
+
+// FactorBInto is FactorB with the factor stored in work (length at least
+// n*n), which the returned Triangular then shares.
+func FactorBInto(work []float64, k *mat.SymDense, s []float64) (blas64.Triangular, error) {
 	n := k.SymmetricDim()
 	src := k.RawSymmetric()
 	jitter := 0.0
+	b := blas64.General{Rows: n, Cols: n, Stride: n, Data: work[:n*n]}
 	for try := 0; try <= maxJitterTries; try++ {
-		b := blas64.Symmetric{N: n, Stride: n, Uplo: blas.Lower, Data: make([]float64, n*n)}
+		scaleLower(b, src, s)
 		for i := 0; i < n; i++ {
-			for j := 0; j <= i; j++ {
-				b.Data[i*n+j] = s[i] * src.Data[j*src.Stride+i] * s[j] // upper triangle of K
-			}
 			b.Data[i*n+i] += 1 + jitter
 			if v := b.Data[i*n+i]; math.IsNaN(v) || math.IsInf(v, 0) {
 				return blas64.Triangular{}, fmt.Errorf("cholesky: non-finite diagonal %v at %d", v, i)
 			}
 		}
-		if t, ok := lapack64.Potrf(b); ok {
+		if t, ok := dense.Cholesky(b); ok {
 			return t, nil
 		}
 		jitter = 1e-10 * math.Pow(10, float64(try))
@@ -60,14 +65,39 @@ func FactorB(k *mat.SymDense, s []float64) (blas64.Triangular, error) {
 	return blas64.Triangular{}, fmt.Errorf("cholesky: I + S^1/2 K S^1/2 (n=%d) not positive definite even with jitter %g", n, jitter)
 }
 
-// SolveL overwrites v with L \ v.
-func SolveL(l blas64.Triangular, v []float64) {
-	blas64.Trsv(blas.NoTrans, l, blas64.Vector{N: len(v), Inc: 1, Data: v})
+// scaleLower writes b[i][j] = s[i] k[i][j] s[j] for j <= i: the lower
+// triangle of diag(s) K diag(s), read along the rows of K.
+func scaleLower(b blas64.General, k blas64.Symmetric, s []float64) {
+	for i := 0; i < k.N; i++ {
+		krow := k.Data[i*k.Stride : i*k.Stride+i+1]
+		brow := b.Data[i*b.Stride : i*b.Stride+len(krow)]
+		sj := s[:len(krow)]
+		si := s[i]
+		for j, v := range krow {
+			brow[j] = si * v * sj[j]
+		}
+	}
 }
 
-// SolveLT overwrites v with L' \ v.
+// SolveL overwrites v with L \ v by forward substitution, each row's dot
+// product vectorised by dense.Dot.
+func SolveL(l blas64.Triangular, v []float64) {
+	for i := range v {
+		row := l.Data[i*l.Stride : i*l.Stride+i+1]
+		v[i] = (v[i] - dense.Dot(row[:i], v)) / row[i]
+	}
+}
+
+// SolveLT overwrites v with L' \ v by back substitution along the rows of
+// L: once x_i is known, x_i L[i, :i] is subtracted from the earlier
+// entries (dense.AxpySub).
 func SolveLT(l blas64.Triangular, v []float64) {
-	blas64.Trsv(blas.Trans, l, blas64.Vector{N: len(v), Inc: 1, Data: v})
+	for i := len(v) - 1; i >= 0; i-- {
+		row := l.Data[i*l.Stride : i*l.Stride+i+1]
+		xi := v[i] / row[i]
+		v[i] = xi
+		dense.AxpySub(xi, row[:i], v)
+	}
 }
 
 // LogDet returns sum_i log L_ii = log|B| / 2.
@@ -79,32 +109,49 @@ func LogDet(l blas64.Triangular) float64 {
 	return s
 }
 
-// SymMulVec returns K v for a symmetric K with both triangles stored.
+// SymMulVec returns K v for a symmetric K with both triangles stored, one
+// vectorised dot product per row.
 func SymMulVec(k *mat.SymDense, v []float64) []float64 {
 	out := make([]float64, len(v))
-	blas64.Symv(1, k.RawSymmetric(), blas64.Vector{N: len(v), Inc: 1, Data: v}, 0, blas64.Vector{N: len(out), Inc: 1, Data: out})
+	raw := k.RawSymmetric()
+	for i := range out {
+		out[i] = dense.Dot(raw.Data[i*raw.Stride:i*raw.Stride+raw.N], v)
+	}
 	return out
 }
 
 // BInvScaled returns R = S^(1/2) B^-1 S^(1/2) (n x n), the matrix both
-// marginal likelihood gradients need, from the factor of B. It solves with
-// the factor column by column (diag(s) as right-hand side), as
-// Rasmussen and Williams Algorithm 5.1 line 7 does.
+// marginal likelihood gradients need, from the factor of B. See
+// BInvScaledFactor.
 func BInvScaled(l blas64.Triangular, s []float64) *mat.SymDense {
+	r, _ := BInvScaledFactor(l, s)
+	return r
+}
+
+// BInvScaledFactor returns R = S^(1/2) B^-1 S^(1/2) and M = L \ S^(1/2)
+// (n x n, lower triangular), with R = M'M. M comes from one triangular
+// solve with diag(s) as right-hand side (Rasmussen and Williams,
+// Algorithm 5.1 line 7, first half) and R from one matrix product, which
+// runs faster than the second triangular solve it replaces; callers reuse
+// M for other products with L^-1 S.
+func BInvScaledFactor(l blas64.Triangular, s []float64) (*mat.SymDense, blas64.General) {
 	n := len(s)
-	g := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
+	m := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
 	for i := 0; i < n; i++ {
-		g.Data[i*n+i] = s[i]
+		m.Data[i*n+i] = s[i]
 	}
-	lapack64.Potrs(l, g)
+	dense.SolveLower(l, m)
 	r := mat.NewSymDense(n, nil)
 	raw := r.RawSymmetric()
+	// MulSub gives -M'M; symmetrise and negate.
+	dense.MulSub(blas64.General{Rows: n, Cols: n, Stride: raw.Stride, Data: raw.Data}, m, true, m, false)
 	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			raw.Data[i*raw.Stride+j] = 0.5 * (s[i]*g.Data[i*n+j] + s[j]*g.Data[j*n+i])
+		for j := i; j < n; j++ {
+			v := -0.5 * (raw.Data[i*raw.Stride+j] + raw.Data[j*raw.Stride+i])
+			raw.Data[i*raw.Stride+j], raw.Data[j*raw.Stride+i] = v, v
 		}
 	}
-	return r
+	return r, m
 }
 
 // Posterior is the Gaussian approximation ready for prediction.
@@ -116,67 +163,73 @@ type Posterior struct {
 	L      blas64.Triangular // lower Cholesky factor of I + S K S
 }
 
-// predictChunk is the number of test points one worker solves at a time:
-// large enough for the blocked triangular solve to be efficient, small
-// enough that the n x chunk block stays in cache-friendly sizes.
-const predictChunk = 128
+// predictChunk is the number of test points handled together: one
+// predictChunk x n block of cross-covariances is formed and solved at a
+// time, which bounds memory for large test sets while keeping the
+// triangular solve a large matrix product.
+const predictChunk = 1024
 
 // MeanVar returns the latent predictive mean and variance at each row of
-// xs. The variance is clamped at zero against rounding. Chunks of test
-// points are solved concurrently, one worker per GOMAXPROCS.
+// xs. The variance is clamped at zero against rounding. For a chunk of test
+// points it forms V = K(xs, X) S (one test point per row), solves
+// V <- V L'^-1 in one blocked triangular solve, and takes
+// var = k(x,x) - |row of V|^2.
 func (p *Posterior) MeanVar(xs *mat.Dense) (mean, variance []float64) {
 	m, _ := xs.Dims()
+	n, _ := p.X.Dims()
 	mean = make([]float64, m)
 	variance = make([]float64, m)
-	chunks := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), (m+predictChunk-1)/predictChunk); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lo := range chunks {
-				hi := min(lo+predictChunk, m)
-				p.meanVar(xs, lo, hi, mean[lo:hi], variance[lo:hi])
-			}
-		}()
+	size := min(m, predictChunk) * n
+	bp, _ := scratch.Get().(*[]float64)
+	if bp == nil || cap(*bp) < size {
+		bp = new([]float64)
+		*bp = make([]float64, size)
 	}
+	defer scratch.Put(bp)
+	buf := (*bp)[:size]
 	for lo := 0; lo < m; lo += predictChunk {
-		chunks <- lo
+		hi := min(lo+predictChunk, m)
+		v := blas64.General{Rows: hi - lo, Cols: n, Stride: n, Data: buf[:(hi-lo)*n]}
+		parallelRows(hi-lo, n, func(r0, r1 int) {
+			for j := r0; j < r1; j++ {
+				row := v.Data[j*n : j*n+n]
+				p.Kernel.Cross(row, p.X, xs.RawRowView(lo+j))
+				mean[lo+j] = dense.Dot(row, p.Alpha)
+				for i, sc := range p.S[:len(row)] {
+					row[i] *= sc
+				}
+			}
+		})
+		dense.SolveRightLowerT(p.L, v)
+		diag := p.Kernel.Diag()
+		for j := range hi - lo {
+			row := v.Data[j*n : j*n+n]
+			variance[lo+j] = math.Max(diag-dense.Dot(row, row), 0)
+		}
 	}
-	close(chunks)
-	wg.Wait()
 	return mean, variance
 }
 
-// meanVar fills mean and variance for the test rows [lo, hi).
-func (p *Posterior) meanVar(xs *mat.Dense, lo, hi int, mean, variance []float64) {
-	n, _ := p.X.Dims()
-	m := hi - lo
-	// V = S K(X, xs): n x m, solved in one triangular solve.
-	v := blas64.General{Rows: n, Cols: m, Stride: m, Data: make([]float64, n*m)}
-	col := make([]float64, n)
-	for j := 0; j < m; j++ {
-		p.Kernel.Cross(col, p.X, xs.RawRowView(lo+j))
-		mu := 0.0
-		for i, c := range col {
-			mu += c * p.Alpha[i]
-			v.Data[i*m+j] = p.S[i] * c
-		}
-		mean[j] = mu
+// scratch recycles MeanVar's cross-covariance blocks (up to predictChunk
+// x n floats each) between calls, sparing the allocator and the collector
+// a fresh multi-megabyte block per prediction.
+var scratch sync.Pool
+
+// parallelRows calls f on contiguous ranges covering [0, rows), one per
+// GOMAXPROCS, when rows x cols is large enough to pay for the goroutines.
+func parallelRows(rows, cols int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), rows)
+	if rows*cols < 1<<14 || w < 2 {
+		f(0, rows)
+		return
 	}
-	blas64.Trsm(blas.Left, blas.NoTrans, 1, p.L, v)
-	for j := range variance {
-		variance[j] = p.Kernel.Diag()
+	h := (rows + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := 0; lo < rows; lo += h {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(lo, min(lo+h, rows)) }()
 	}
-	for i := 0; i < n; i++ {
-		row := v.Data[i*m : i*m+m]
-		for j, x := range row {
-			variance[j] -= x * x
-		}
-	}
-	for j := range variance {
-		variance[j] = math.Max(variance[j], 0)
-	}
+	wg.Wait()
 }
 
 // Grad returns the latent mean and variance at xs and writes their
@@ -213,10 +266,9 @@ func (p *Posterior) Grad(xs, dmean, dvar []float64) (mean, variance float64) {
 		w1, w2 := p.Alpha[i]*c[i], -2*p.S[i]*s[i]*c[i]
 		sum1 += w1
 		sum2 += w2
-		for j, v := range p.X.RawRowView(i) {
-			dmean[j] -= w1 * v
-			dvar[j] -= w2 * v
-		}
+		row := p.X.RawRowView(i)
+		dense.AxpySub(w1, row, dmean)
+		dense.AxpySub(w2, row, dvar)
 	}
 	inv := p.Kernel.InvLengthSq(d)
 	for j := 0; j < d; j++ {
