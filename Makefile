@@ -107,7 +107,7 @@ proto: ## regenerate shared/estimatorv1 and the ONNX plugin's onnx.proto types (
 	PATH=$(GOBIN_DIR):$$PATH protoc -I shared/proto \
 		--go_out=. --go_opt=module=github.com/arthost/arthost \
 		--go-grpc_out=. --go-grpc_opt=module=github.com/arthost/arthost \
-		shared/proto/arthost/v1/estimator.proto
+		shared/proto/arthost/v1/estimator.proto shared/proto/arthost/v1/direct.proto
 	PATH=$(GOBIN_DIR):$$PATH plugins/onnx/gen.sh
 
 fixtures: build ## regenerate committed test fixtures (needs Debian's python3-sklearn, python3-torch, python3-onnx, python3-scipy, python3-pil)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"os"
 	"runtime"
 	"sync"
 
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
 
+	"github.com/arthost/arthost/shared/direct"
 	"github.com/arthost/arthost/shared/estimatorv1"
 )
 
@@ -51,14 +53,21 @@ type EstimatorPlugin struct {
 var _ plugin.GRPCPlugin = (*EstimatorPlugin)(nil)
 
 // GRPCServer registers the estimator service on the plugin's gRPC server.
+// It also offers the direct channel (shared/direct) in the private
+// socket folder go-plugin gives the plugin; if that socket cannot be
+// opened the host simply stays on gRPC.
 func (p *EstimatorPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	estimatorv1.RegisterEstimatorServer(s, p.Impl)
+	if d, err := direct.Listen(p.Impl, os.Getenv(plugin.EnvUnixSocketDir), MaxMessageSize); err == nil {
+		estimatorv1.RegisterDirectChannelServer(s, d)
+	}
 	return nil
 }
 
-// GRPCClient returns the host's client for the estimator service.
+// GRPCClient returns the host's client for the estimator service, a
+// *direct.Client: gRPC until its Open succeeds.
 func (p *EstimatorPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return estimatorv1.NewEstimatorClient(c), nil
+	return direct.NewClient(c, MaxMessageSize), nil
 }
 
 // PluginSet is the plugin map for one protocol version.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/arthost/arthost/host"
 	"github.com/arthost/arthost/shared"
+	"github.com/arthost/arthost/shared/direct"
 	"github.com/arthost/arthost/shared/estimatorv1"
 	"github.com/arthost/arthost/shared/tensor"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	// DisableAutoMTLS turns off mutual TLS between host and plugin, for
 	// trusted local plugins (and for comparing start-up times).
 	DisableAutoMTLS bool
+	// DisableDirect keeps every call on gRPC, even when the plugin offers
+	// the direct channel (shared/direct), for comparing the two.
+	DisableDirect bool
 	// Logger receives the plugin's log lines; nil discards them.
 	Logger hclog.Logger
 	// SecureConfig, when set, checks the executable's checksum just before
@@ -149,7 +153,28 @@ func Start(ctx context.Context, cfg Config) (*Estimator, error) {
 		e.Close()
 		return nil, err
 	}
+	e.openDirect(ctx)
 	return e, nil
+}
+
+// openDirect moves the hot calls to the plugin's direct channel when it
+// offers one; plugins without it (any non-Go plugin) stay on gRPC.
+func (e *Estimator) openDirect(ctx context.Context) {
+	dc, ok := e.rpc.(*direct.Client)
+	if !ok || e.cfg.DisableDirect {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.LoadTimeout)
+	defer cancel()
+	if err := dc.Open(ctx); err != nil {
+		e.cfg.Logger.Debug("direct channel not used", "estimator", e.cfg.Name, "reason", err)
+	}
+}
+
+// Direct reports whether the hot calls go through the direct channel.
+func (e *Estimator) Direct() bool {
+	dc, ok := e.rpc.(*direct.Client)
+	return ok && dc.Direct()
 }
 
 func (e *Estimator) connect() error {
@@ -200,6 +225,9 @@ func (e *Estimator) Exited() bool { return e.client.Exited() }
 
 // Close stops the plugin process.
 func (e *Estimator) Close() error {
+	if dc, ok := e.rpc.(*direct.Client); ok {
+		dc.Close()
+	}
 	e.client.Kill()
 	if e.spool != nil {
 		e.spool.Close()

@@ -19,6 +19,11 @@ func TestMixedEnsemble(t *testing.T) {
 	need(t)
 	py := start(t, "pysoftmax", launcher, smallModel, false, nil)
 	gol := start(t, "linear", goPlugin, otherModel, false, nil)
+	// The Python plugin has no direct channel and stays on gRPC; the Go
+	// one moves its hot calls to the channel: one ensemble, both paths.
+	if py.Direct() || !gol.Direct() {
+		t.Fatalf("direct channel: Python %v, Go %v; want false, true", py.Direct(), gol.Direct())
+	}
 	w := []float64{0.25, 0.75}
 	ens, err := ensemble.New([]host.Estimator{py, gol}, ensemble.Config{Name: "mixed", Weights: w})
 	if err != nil {
