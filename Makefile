@@ -73,6 +73,7 @@ fuzz: ## run each fuzz target of the foundation for a while (FUZZTIME, default 3
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} ./host/config
 	$(GO) test -run '^$$' -fuzz FuzzParseModel -fuzztime $${FUZZTIME:-30s} ./examples/plugins/linear
 	$(GO) test -run '^$$' -fuzz FuzzFromProto -fuzztime $${FUZZTIME:-30s} ./shared/tensor
+	$(GO) test -run '^$$' -fuzz FuzzAnswer -fuzztime $${FUZZTIME:-30s} ./shared/direct
 	$(GO) test -run '^$$' -fuzz FuzzStderrReader -fuzztime $${FUZZTIME:-30s} ./host/remote
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $${FUZZTIME:-30s} ./host/lockfile
 	$(GO) test -run '^$$' -fuzz FuzzDefences -fuzztime $${FUZZTIME:-30s} ./host/defences

@@ -204,7 +204,7 @@ func dial(ctx context.Context, path string, token []byte) (*conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	return &conn{Conn: nc, r: bufio.NewReaderSize(nc, 64<<10)}, nil
+	return &conn{Conn: nc, r: newReader(nc)}, nil
 }
 
 // past is a deadline that has passed, to interrupt a blocked exchange.

@@ -18,6 +18,7 @@
 package direct
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -74,3 +75,7 @@ func putResponseHeader(b []byte, bodyLen int, kind byte) {
 	binary.LittleEndian.PutUint32(b, uint32(bodyLen))
 	b[4] = kind
 }
+
+// newReader buffers a connection's reads: a frame's header and a small
+// body then take one system call.
+func newReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }

@@ -1,7 +1,6 @@
 package direct
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -109,7 +108,7 @@ func (s *Server) serve(c net.Conn) {
 		return
 	}
 	c.SetReadDeadline(time.Time{})
-	r := bufio.NewReaderSize(c, 64<<10)
+	r := newReader(c)
 	var hdr [requestHeader]byte
 	var body, out []byte
 	for {
