@@ -40,6 +40,8 @@ lint: ## gofmt and go vet
 bench: build ## benchmarks with ratios measured side by side in one run
 	@echo "== remote/in-process: linear model, 784 features, 10 classes (5 runs each) =="
 	$(GO) test -run '^$$' -bench . -benchtime 200x -count 5 ./examples/plugins/linear/ | tee $(BIN)/bench-linear.txt | $(GO) run ./internal/cmd/benchratio -num remote -den inprocess
+	@echo "-- the direct channel against gRPC for the same calls (remote/remote-grpc) --"
+	$(GO) run ./internal/cmd/benchratio -num remote -den remote-grpc < $(BIN)/bench-linear.txt
 	@echo "== supervision overhead and restart time =="
 	$(GO) test -run '^$$' -bench . -count 5 ./host/supervise
 	@echo "== black-box plugin: HTTP query overhead and concurrency =="

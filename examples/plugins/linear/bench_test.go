@@ -113,26 +113,39 @@ func input(n, d int) tensor.Tensor {
 	return x
 }
 
+// startRemote starts the plugin on model with cfg's transport settings,
+// closed when the benchmark ends.
+func startRemote(b *testing.B, model string, cfg remote.Config) *remote.Estimator {
+	b.Helper()
+	cfg.Name, cfg.Plugin, cfg.Path, cfg.ModelPath = "linear", "linear", pluginPath, model
+	r, err := remote.Start(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	return r
+}
+
+// loadLocal loads model into an estimator in this process.
+func loadLocal(b *testing.B, model string) *linear {
+	b.Helper()
+	local := &linear{}
+	if _, err := local.Load(context.Background(), sdk.LoadRequest{ModelPath: model, Options: *sdk.NewOptions(nil)}); err != nil {
+		b.Fatal(err)
+	}
+	return local
+}
+
 // BenchmarkPredict measures predict through the plugin boundary (remote)
 // and on the same model in this process (inprocess), side by side; make
 // bench prints their ratio.
 func BenchmarkPredict(b *testing.B) {
 	model := mnistSized(b)
 	ctx := context.Background()
-	local := &linear{}
-	if _, err := local.Load(ctx, sdk.LoadRequest{ModelPath: model, Options: *sdk.NewOptions(nil)}); err != nil {
-		b.Fatal(err)
-	}
-	r, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	plain, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model, DisableAutoMTLS: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer plain.Close()
+	local := loadLocal(b, model)
+	r := startRemote(b, model, remote.Config{})
+	viaGRPC := startRemote(b, model, remote.Config{DisableDirect: true})
+	plain := startRemote(b, model, remote.Config{DisableAutoMTLS: true})
 	floor := startFloor(b)
 	for _, n := range []int{1, 64, 1024} {
 		x := input(n, 784)
@@ -166,13 +179,19 @@ func BenchmarkPredict(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("batch=%d/side=remote", n), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := r.Predict(ctx, x, false); err != nil {
-					b.Fatal(err)
+		for _, via := range []struct {
+			side string
+			e    *remote.Estimator
+		}{{"remote", r}, {"remote-grpc", viaGRPC}} {
+			side, e := via.side, via.e
+			b.Run(fmt.Sprintf("batch=%d/side=%s", n, side), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := e.Predict(ctx, x, false); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -182,11 +201,7 @@ func BenchmarkPredict(b *testing.B) {
 func BenchmarkTransfer(b *testing.B) {
 	model := mnistSized(b)
 	ctx := context.Background()
-	r, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := startRemote(b, model, remote.Config{})
 	const rows = 64 << 20 / (784 * 4)
 	x := input(rows, 784)
 	bytes := int64(len(x.F32) * 4)
@@ -198,11 +213,7 @@ func BenchmarkTransfer(b *testing.B) {
 			copy(x.F32, dst)
 		}
 	})
-	plain, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model, DisableAutoMTLS: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer plain.Close()
+	plain := startRemote(b, model, remote.Config{DisableAutoMTLS: true})
 	b.Run("side=remote-nomtls", func(b *testing.B) {
 		b.SetBytes(2 * bytes)
 		for b.Loop() {
@@ -252,15 +263,9 @@ func digitsSized(b *testing.B) string {
 func BenchmarkLossGradient(b *testing.B) {
 	model := digitsSized(b)
 	ctx := context.Background()
-	local := &linear{}
-	if _, err := local.Load(ctx, sdk.LoadRequest{ModelPath: model, Options: *sdk.NewOptions(nil)}); err != nil {
-		b.Fatal(err)
-	}
-	r, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	local := loadLocal(b, model)
+	r := startRemote(b, model, remote.Config{})
+	viaGRPC := startRemote(b, model, remote.Config{DisableDirect: true})
 	for _, n := range []int{64, 256} {
 		x, y := input(n, 64), tensor.New(tensor.Int64, n)
 		for i := range y.I64 {
@@ -277,15 +282,21 @@ func BenchmarkLossGradient(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("batch=%d/side=remote", n), func(b *testing.B) {
-			cpu := startCPU(r.PID())
-			for b.Loop() {
-				if _, err := r.LossGradient(ctx, x, y); err != nil {
-					b.Fatal(err)
+		for _, via := range []struct {
+			side string
+			e    *remote.Estimator
+		}{{"remote", r}, {"remote-grpc", viaGRPC}} {
+			side, e := via.side, via.e
+			b.Run(fmt.Sprintf("batch=%d/side=%s", n, side), func(b *testing.B) {
+				cpu := startCPU(e.PID())
+				for b.Loop() {
+					if _, err := e.LossGradient(ctx, x, y); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			cpu.report(b)
-		})
+				cpu.report(b)
+			})
+		}
 	}
 }
 
@@ -341,11 +352,7 @@ func procCPU(pid int) time.Duration {
 func BenchmarkEcho(b *testing.B) {
 	model := digitsSized(b)
 	ctx := context.Background()
-	r, err := remote.Start(ctx, remote.Config{Name: "linear", Plugin: "linear", Path: pluginPath, ModelPath: model})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
+	r := startRemote(b, model, remote.Config{})
 	for _, n := range []int{1, 16, 64, 128, 256} {
 		x := input(n, 64)
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
