@@ -127,39 +127,26 @@ func softmaxInPlace(z []float64) {
 	}
 }
 
-// softmaxRows is softmaxInPlace on every row of k values of z, with one
-// vector exponential for the whole batch and one division per row (the
-// row is multiplied by 1/sum, within an ulp of dividing each value).
-func softmaxRows(z []float64, k int) {
-	for lo := 0; lo < len(z); lo += k {
-		row := z[lo : lo+k]
-		m := row[0]
-		for _, v := range row[1:] {
-			if v > m {
-				m = v
-			}
-		}
-		for j := range row {
-			row[j] -= m
-		}
-	}
-	vecmath.Exp(z, z)
-	for lo := 0; lo < len(z); lo += k {
-		row := z[lo : lo+k]
-		s := 0.0
-		for _, v := range row {
-			s += v
-		}
-		inv := 1 / s
-		for j := range row {
-			row[j] *= inv
-		}
+// softmaxRows is softmaxInPlace on every row of k values of z, in
+// vector blocks (see vecmath.SoftmaxRows; the row is multiplied by 1/sum,
+// within an ulp of dividing each value).
+func softmaxRows(z []float64, k int) { vecmath.SoftmaxRows(z, k) }
+
+// expitBlock is about how many values expitAll takes through all its
+// passes at a time, so that a block stays in L1 cache from one pass to
+// the next (a 1000-row output does not).
+const expitBlock = 512
+
+// expitAll sets z[i] = expit(z[i]) for every i, with one vector
+// exponential per block.
+func expitAll(z []float64) {
+	for lo := 0; lo < len(z); lo += expitBlock {
+		expitOne(z[lo:min(lo+expitBlock, len(z))])
 	}
 }
 
-// expitAll sets z[i] = expit(z[i]) for every i, with one vector
-// exponential.
-func expitAll(z []float64) {
+// expitOne is expitAll on one block.
+func expitOne(z []float64) {
 	for i, v := range z {
 		z[i] = -v
 	}

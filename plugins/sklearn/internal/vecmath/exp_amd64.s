@@ -82,3 +82,73 @@ done:
 	MOVQ DX, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func exp8(dst, src *float64, blocks int) int
+// The constants stay in Z16-Z31 and Z8-Z9; the steps are exp4's.
+TEXT ·exp8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	XORQ DX, DX                // blocks done
+	VBROADCASTSD lo<>(SB), Z14
+	VBROADCASTSD hi<>(SB), Z15
+	VBROADCASTSD log2e<>(SB), Z16
+	VBROADCASTSD ln2hi<>(SB), Z17
+	VBROADCASTSD ln2lo<>(SB), Z18
+	VBROADCASTSD magic<>(SB), Z19
+	VBROADCASTSD one<>(SB), Z20
+	VBROADCASTSD c2<>(SB), Z21
+	VBROADCASTSD c3<>(SB), Z22
+	VBROADCASTSD c4<>(SB), Z23
+	VBROADCASTSD c5<>(SB), Z24
+	VBROADCASTSD c6<>(SB), Z25
+	VBROADCASTSD c7<>(SB), Z26
+	VBROADCASTSD c8<>(SB), Z27
+	VBROADCASTSD c9<>(SB), Z28
+	VBROADCASTSD c10<>(SB), Z29
+	VBROADCASTSD c11<>(SB), Z30
+	VBROADCASTSD c12<>(SB), Z31
+	VBROADCASTSD c13<>(SB), Z8
+	CMPQ  DX, CX
+	JGE   done8
+
+loop8:
+	VMOVUPD (SI), Z0
+	VCMPPD  $0x1d, Z14, Z0, K1     // x >= lo (false for NaN)
+	VCMPPD  $0x12, Z15, Z0, K1, K2 // and x <= hi
+	KMOVW   K2, AX
+	CMPQ    AX, $0xff
+	JNE     done8                  // a lane out of range: stop before this block
+	VMULPD  Z16, Z0, Z1
+	VRNDSCALEPD $0, Z1, Z1         // n, to nearest
+	VMOVAPD Z0, Z2
+	VFNMADD231PD Z17, Z1, Z2       // r = x - n ln2hi
+	VFNMADD231PD Z18, Z1, Z2       // r -= n ln2lo
+	VMOVAPD Z8, Z3
+	VFMADD213PD Z31, Z2, Z3
+	VFMADD213PD Z30, Z2, Z3
+	VFMADD213PD Z29, Z2, Z3
+	VFMADD213PD Z28, Z2, Z3
+	VFMADD213PD Z27, Z2, Z3
+	VFMADD213PD Z26, Z2, Z3
+	VFMADD213PD Z25, Z2, Z3
+	VFMADD213PD Z24, Z2, Z3
+	VFMADD213PD Z23, Z2, Z3
+	VFMADD213PD Z22, Z2, Z3
+	VFMADD213PD Z21, Z2, Z3
+	VFMADD213PD Z20, Z2, Z3
+	VFMADD213PD Z20, Z2, Z3        // e^r
+	VADDPD  Z19, Z1, Z1
+	VPSLLQ  $52, Z1, Z1            // 2^n
+	VMULPD  Z1, Z3, Z3
+	VMOVUPD Z3, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	INCQ    DX
+	CMPQ    DX, CX
+	JLT     loop8
+
+done8:
+	MOVQ DX, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -49,16 +49,23 @@ func check(t *testing.T, name string, f func(dst, src []float64), src []float64)
 	}
 }
 
-// TestExp compares Exp and its portable version with math.Exp on random
-// arguments over the whole range, on special and out-of-range values at
-// every position of a block of four, and on every length up to 9.
+// expImpls are the versions of Exp under test: as chosen at run time,
+// limited to the four-wide kernel, and portable.
+var expImpls = map[string]func(dst, src []float64){
+	"runtime":  Exp,
+	"width4":   func(dst, src []float64) { expWidth(dst, src, 4) },
+	"portable": expGo,
+}
+
+// TestExp compares every version of Exp with math.Exp on random arguments
+// over the whole range, on special and out-of-range values at every
+// position of two blocks of eight, and on every length up to 40.
 func TestExp(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
-	impls := map[string]func(dst, src []float64){"runtime": Exp, "portable": expGo}
-	for name, f := range impls {
+	for name, f := range expImpls {
 		t.Run(name, func(t *testing.T) {
-			for n := 0; n <= 9; n++ {
+			for n := 0; n <= 40; n++ {
 				src := make([]float64, n)
 				for i := range src {
 					src[i] = rng.Float64()*40 - 20
@@ -78,13 +85,39 @@ func TestExp(t *testing.T) {
 			}
 			check(t, "wide", f, wide)
 			for _, s := range special() {
-				for pos := 0; pos < 5; pos++ {
-					src := []float64{0.25, -3, 7, 1.5, -0.5}
+				for pos := 0; pos < 19; pos++ {
+					src := make([]float64, 19)
+					for i := range src {
+						src[i] = float64(i%7) - 3.25
+					}
 					src[pos] = s
 					check(t, fmt.Sprintf("%v at %d", s, pos), f, src)
 				}
 			}
 		})
+	}
+}
+
+// TestExpWidths checks that the eight- and four-wide kernels give the
+// same bits over their range (blocks with other values go to math.Exp
+// whole, so there the kernels' choice of block differs; TestExp covers
+// them).
+func TestExpWidths(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 200; n++ {
+		src := make([]float64, n)
+		for i := range src {
+			src[i] = max(min(rng.NormFloat64()*200, expHi), expLo)
+		}
+		wide, narrow := make([]float64, n), make([]float64, n)
+		Exp(wide, src)
+		expWidth(narrow, src, 4)
+		for i := range src {
+			if math.Float64bits(wide[i]) != math.Float64bits(narrow[i]) {
+				t.Fatalf("len %d: exp(%v) = %v eight-wide, %v four-wide", n, src[i], wide[i], narrow[i])
+			}
+		}
 	}
 }
 
@@ -107,6 +140,11 @@ func BenchmarkExp(b *testing.B) {
 	b.Run("vecmath", func(b *testing.B) {
 		for range b.N {
 			Exp(dst, src)
+		}
+	})
+	b.Run("width4", func(b *testing.B) {
+		for range b.N {
+			expWidth(dst, src, 4)
 		}
 	})
 	b.Run("math", func(b *testing.B) {
