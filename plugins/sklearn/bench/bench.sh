@@ -8,10 +8,12 @@
 # ratio compares arthost's mean time per call (median of COUNT runs) with
 # sklearn's median single call; ratio_call compares medians of single calls
 # on both sides (arthost: median over the runs of each run's median call),
-# which a busy machine's interruptions skew less.
+# which a busy machine's interruptions skew less. Each Go run makes 200
+# calls, as compare.py makes up to 200 after a warm-up: with 20 a run's
+# calls still paid for page faults and garbage collection of a cold heap.
 #
 #   plugins/sklearn/bench/bench.sh            # from the repository root
-#   COUNT=5 BENCHTIME=20x plugins/sklearn/bench/bench.sh
+#   COUNT=5 BENCHTIME=200x plugins/sklearn/bench/bench.sh
 #
 # OpenBLAS: some machines set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE to work
 # around old OpenBLAS bugs; they slow a current numpy, so they are unset for
@@ -21,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
 COUNT=${COUNT:-5}
-BENCHTIME=${BENCHTIME:-20x}
+BENCHTIME=${BENCHTIME:-200x}
 FAMILIES=$(sed -n '/^var benchFamilies = \[\]string{/,/^}/p' plugins/sklearn/bench_test.go | grep -o '"[a-z_]*__[a-z_]*"' | tr -d '"')
 
 have_sklearn=1
