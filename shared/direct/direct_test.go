@@ -21,7 +21,8 @@ import (
 // the deadline it saw, refuses an empty input, and blocks on "hang".
 type echo struct {
 	estimatorv1.UnimplementedEstimatorServer
-	release chan struct{}
+	release   chan struct{}
+	cancelled chan error // what a call of 14 rows saw end its context
 }
 
 func (e *echo) Predict(ctx context.Context, req *estimatorv1.PredictRequest) (*estimatorv1.PredictResponse, error) {
@@ -33,6 +34,10 @@ func (e *echo) Predict(ctx context.Context, req *estimatorv1.PredictRequest) (*e
 		return nil, nil // neither answer nor error
 	case x.GetShape()[0] == 13:
 		<-e.release // a plugin stuck whatever its context says
+	case x.GetShape()[0] == 14:
+		<-ctx.Done() // a plugin that stops when its call is abandoned
+		e.cancelled <- ctx.Err()
+		return nil, ctx.Err()
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		x.Shape = append(x.Shape, dl.Unix())
@@ -52,7 +57,7 @@ const testLimit = 1 << 20
 func start(t *testing.T) (*Server, *Client) {
 	t.Helper()
 	release := make(chan struct{})
-	srv, err := Listen(&echo{release: release}, t.TempDir(), testLimit)
+	srv, err := Listen(&echo{release: release, cancelled: make(chan error, 1)}, t.TempDir(), testLimit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,5 +202,25 @@ func TestClientRefusesOversizedAnswer(t *testing.T) {
 	}
 	if code := status.Code(err); code != codes.ResourceExhausted && code != codes.Unavailable {
 		t.Fatalf("error %v, want ResourceExhausted or Unavailable", err)
+	}
+}
+
+// TestAbandonedCallIsCancelledInThePlugin checks that a call the host
+// gives up on (cancelled, no deadline) ends the plugin's context too, as
+// gRPC does, instead of running on and holding the estimator.
+func TestAbandonedCallIsCancelledInThePlugin(t *testing.T) {
+	srv, c := start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := predict(c, ctx, 14); status.Code(err) != codes.Canceled {
+		t.Fatalf("cancelled call: %v, want Canceled", err)
+	}
+	select {
+	case err := <-srv.impl.(*echo).cancelled:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the plugin's context ended with %v, want Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the plugin's call still runs after the host gave up")
 	}
 }

@@ -1,10 +1,12 @@
 package direct
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -119,11 +121,13 @@ func (s *Server) serve(c net.Conn) {
 		if body, err = readBody(r, body, binary.LittleEndian.Uint32(hdr[:]), s.limit); err != nil {
 			return
 		}
-		ctx, cancel := context.Background(), context.CancelFunc(func() {})
+		ctx, cancel := context.WithCancel(context.Background())
 		if dl := int64(binary.LittleEndian.Uint64(hdr[5:])); dl != 0 {
-			ctx, cancel = context.WithDeadline(ctx, time.Unix(0, dl))
+			ctx, cancel = context.WithDeadline(context.Background(), time.Unix(0, dl))
 		}
+		w := watchLeave(c, r, cancel)
 		resp, callErr := s.dispatch(ctx, hdr[4], body)
+		w.stop()
 		cancel()
 		kind := kindMessage
 		var m proto.Message = resp
@@ -140,6 +144,44 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// watchAfter is how long a call runs before the plugin starts watching
+// for the host leaving: quick calls finish before it would matter, and
+// watching every call would add a goroutine hand-off to each.
+const watchAfter = 2 * time.Millisecond
+
+// leaveWatch cancels a running call when the host closes the connection
+// (it gave up on the call), as gRPC cancels a call whose client left.
+type leaveWatch struct {
+	c     net.Conn
+	timer *time.Timer
+	done  chan struct{}
+}
+
+// watchLeave starts watching c, read through r, after watchAfter; the
+// host sends nothing while it waits for an answer, so a read that ends
+// in an error means it left.
+func watchLeave(c net.Conn, r *bufio.Reader, cancel context.CancelFunc) *leaveWatch {
+	w := &leaveWatch{c: c, done: make(chan struct{})}
+	w.timer = time.AfterFunc(watchAfter, func() {
+		defer close(w.done)
+		if _, err := r.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel()
+		}
+	})
+	return w
+}
+
+// stop ends the watch before the connection is used again: a watch that
+// has started is interrupted with a past read deadline and waited for.
+func (w *leaveWatch) stop() {
+	if w.timer.Stop() {
+		return
+	}
+	w.c.SetReadDeadline(past)
+	<-w.done
+	w.c.SetReadDeadline(time.Time{})
 }
 
 // dispatch decodes body as the request of method and calls the estimator.
