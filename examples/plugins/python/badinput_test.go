@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/arthost/arthost/sdk/sdktest"
+	"github.com/arthost/arthost/shared/direct"
 	"github.com/arthost/arthost/shared/estimatorv1"
 )
 
@@ -23,10 +24,16 @@ func f64bytes(v ...float64) []byte {
 }
 
 // TestBadRequests sends malformed requests straight over the wire (no
-// host-side checks in between): each must be refused with
-// InvalidArgument, never crash the plugin or answer Internal.
+// host-side checks in between), over gRPC and over the plugin's direct
+// channel: each must be refused with InvalidArgument, never crash the
+// plugin or answer Internal.
 func TestBadRequests(t *testing.T) {
 	need(t)
+	t.Run("grpc", func(t *testing.T) { badRequests(t, false) })
+	t.Run("direct", func(t *testing.T) { badRequests(t, true) })
+}
+
+func badRequests(t *testing.T, viaDirect bool) {
 	p, err := sdktest.LaunchWith(launcher, sdktest.LaunchOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +42,16 @@ func TestBadRequests(t *testing.T) {
 	c := p.Client
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if viaDirect {
+		dc, ok := c.(*direct.Client)
+		if !ok {
+			t.Fatalf("client %T has no direct channel", c)
+		}
+		if err := dc.Open(ctx); err != nil || !dc.Direct() {
+			t.Fatalf("open the Python plugin's direct channel: %v", err)
+		}
+		defer dc.Close()
+	}
 	if _, err := c.Predict(ctx, &estimatorv1.PredictRequest{}); status.Code(err) != codes.FailedPrecondition {
 		t.Errorf("predict before load: %v, want FailedPrecondition", err)
 	}

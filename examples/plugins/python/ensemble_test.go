@@ -19,10 +19,10 @@ func TestMixedEnsemble(t *testing.T) {
 	need(t)
 	py := start(t, "pysoftmax", launcher, smallModel, false, nil)
 	gol := start(t, "linear", goPlugin, otherModel, false, nil)
-	// The Python plugin has no direct channel and stays on gRPC; the Go
-	// one moves its hot calls to the channel: one ensemble, both paths.
-	if py.Direct() || !gol.Direct() {
-		t.Fatalf("direct channel: Python %v, Go %v; want false, true", py.Direct(), gol.Direct())
+	// Both plugins serve the direct channel (the Python one in
+	// pysoftmax/direct.py), so the hot calls below travel as frames.
+	if !py.Direct() || !gol.Direct() {
+		t.Fatalf("direct channel: Python %v, Go %v; want both", py.Direct(), gol.Direct())
 	}
 	w := []float64{0.25, 0.75}
 	ens, err := ensemble.New([]host.Estimator{py, gol}, ensemble.Config{Name: "mixed", Weights: w})

@@ -5,8 +5,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from arthost_pb import estimator_pb2_grpc  # noqa: E402
-from pysoftmax import goplugin  # noqa: E402
+from arthost_pb import direct_pb2_grpc, estimator_pb2_grpc  # noqa: E402
+from pysoftmax import direct, goplugin  # noqa: E402
 from pysoftmax.service import PROTOCOL_VERSION, Estimator  # noqa: E402
 
 
@@ -18,6 +18,8 @@ def main():
         # Only one contract version exists; a plugin speaking several would
         # register a different servicer per version here.
         estimator_pb2_grpc.add_EstimatorServicer_to_server(estimator, server)
+        # Optional: the hot calls as frames on a socket (docs/plugins.md).
+        direct_pb2_grpc.add_DirectChannelServicer_to_server(direct.DirectChannel(estimator, log), server)
 
     goplugin.serve(add_services, [PROTOCOL_VERSION], log)
 
