@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/arthost/arthost/shared"
+	"github.com/arthost/arthost/shared/direct"
 	"github.com/arthost/arthost/shared/estimatorv1"
 	"github.com/arthost/arthost/shared/tensor"
 )
@@ -25,18 +26,21 @@ type checker struct {
 	rng     *rand.Rand
 	desc    *estimatorv1.Description
 	results []Result
+	// path prefixes the names of the checks run again over the direct
+	// channel ("direct: ").
+	path string
 }
 
 func (k *checker) pass(name string, format string, args ...any) {
-	k.results = append(k.results, Result{Name: name, Passed: true, Detail: fmt.Sprintf(format, args...)})
+	k.results = append(k.results, Result{Name: k.path + name, Passed: true, Detail: fmt.Sprintf(format, args...)})
 }
 
 func (k *checker) fail(name string, format string, args ...any) {
-	k.results = append(k.results, Result{Name: name, Detail: fmt.Sprintf(format, args...)})
+	k.results = append(k.results, Result{Name: k.path + name, Detail: fmt.Sprintf(format, args...)})
 }
 
 func (k *checker) skip(name string, format string, args ...any) {
-	k.results = append(k.results, Result{Name: name, Skipped: true, Detail: fmt.Sprintf(format, args...)})
+	k.results = append(k.results, Result{Name: k.path + name, Skipped: true, Detail: fmt.Sprintf(format, args...)})
 }
 
 // call runs f under the configured deadline.
@@ -58,6 +62,17 @@ func (k *checker) run() {
 		k.fail("description complete", "nb_classes %d and input shape %v: the host cannot validate inputs (set Config.FitBeforeChecks for estimators that start unfitted)", k.desc.NbClasses, k.desc.InputShape)
 		return
 	}
+	k.checkHotCalls()
+	k.checkHealth()
+	k.checkSave()
+	k.checkDirect()
+	if k.cfg.Fit {
+		k.fitRandom("fit")
+	}
+}
+
+// checkHotCalls checks the methods the direct channel carries.
+func (k *checker) checkHotCalls() {
 	k.checkPredict()
 	k.checkBadInputs()
 	k.checkLoss()
@@ -65,11 +80,29 @@ func (k *checker) run() {
 	k.checkClassGradient()
 	k.checkActivations()
 	k.checkUncertainty()
-	k.checkHealth()
-	k.checkSave()
-	if k.cfg.Fit {
-		k.fitRandom("fit")
+}
+
+// checkDirect opens the plugin's direct channel (shared/direct) when it
+// offers one and runs the checks of the methods it carries again through
+// it: a plugin must answer the same on both paths.
+func (k *checker) checkDirect() {
+	dc, ok := k.c.(*direct.Client)
+	if !ok {
+		return // an in-process client: there is no channel to open
 	}
+	err := k.call(dc.Open)
+	switch {
+	case status.Code(err) == codes.Unimplemented:
+		k.skip("direct channel", "not offered (optional): the host keeps every call on gRPC")
+		return
+	case err != nil:
+		k.fail("direct channel", "Open: %v", err)
+		return
+	}
+	k.pass("direct channel", "open: the checks of the methods it carries run again through it")
+	k.path = "direct: "
+	k.checkHotCalls()
+	k.path = ""
 }
 
 func (k *checker) load() bool {
