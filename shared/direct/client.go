@@ -120,14 +120,16 @@ func invoke[Req proto.Message, Resp proto.Message](c *Client, ctx context.Contex
 	if cn == nil {
 		return viaGRPC(ctx, req, opts...)
 	}
-	if err := cn.call(ctx, method, req, resp, c.limit); err != nil {
-		var zero Resp
-		if _, isStatus := err.(statusError); !isStatus {
-			cn.Close() // the framing is lost: never reuse it
-			return zero, transportError(ctx, err)
-		}
+	err = cn.call(ctx, method, req, resp, c.limit)
+	if answered, ok := err.(statusError); ok {
 		c.put(cn)
-		return zero, err.(statusError).err
+		var zero Resp
+		return zero, answered.err
+	}
+	if err != nil {
+		cn.Close() // the framing is lost: never reuse it
+		var zero Resp
+		return zero, transportError(ctx, err)
 	}
 	c.put(cn)
 	return resp, nil
